@@ -1,0 +1,48 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HttpClient } from "../../src/http/client.ts";
+import { defaultRetryPolicy, type RetryPolicy } from "../../src/http/retry.ts";
+import type { OperationContext } from "../../src/operations/context.ts";
+import { RunReport } from "../../src/report/run-report.ts";
+import type { Clock } from "../../src/runtime/clock.ts";
+import { MemoryLogger } from "../../src/runtime/logger.ts";
+import { InstantClock } from "./instant-clock.ts";
+
+export interface TestContext {
+  ctx: OperationContext;
+  report: RunReport;
+  logger: MemoryLogger;
+  clock: Clock;
+  masked: string[];
+  controller: AbortController;
+}
+
+/** An OperationContext wired for tests: real HTTP to loopback, a clock that never waits, a memory logger. */
+export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>; requestTimeoutMs?: number } = {}): TestContext {
+  const clock = opts.clock ?? new InstantClock();
+  const logger = new MemoryLogger();
+  const report = new RunReport();
+  const controller = new AbortController();
+  const masked: string[] = [];
+  const http = new HttpClient({
+    clock,
+    logger,
+    signal: controller.signal,
+    policy: { ...defaultRetryPolicy, ...opts.policy },
+    ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+  });
+  const ctx: OperationContext = {
+    http,
+    logger,
+    clock,
+    signal: controller.signal,
+    report,
+    env: { sha: "0123456789abcdef0123456789abcdef01234567", repository: "acme/backend", runUrl: "https://github.com/acme/backend/actions/runs/1", tempDir: mkdtempSync(join(tmpdir(), "sb-test-")) },
+    mask: (s) => masked.push(s),
+  };
+  return { ctx, report, logger, clock, masked, controller };
+}
+
+/** A key with every scope the action uses, for the fake server and the action's inputs. */
+export const TEST_KEY = { keyId: "sbk_testkey0000000000000000", secret: "sbsec_testsecret_do_not_use", orgId: "org_test" };

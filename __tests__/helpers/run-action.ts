@@ -1,0 +1,105 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const DIST = resolve(import.meta.dirname, "../../dist/index.js");
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Parsed from the GITHUB_OUTPUT file (name<<delimiter blocks). */
+  outputs: Record<string, string>;
+  /** The GITHUB_STEP_SUMMARY file's content. */
+  summary: string;
+  tempDir: string;
+  /** Milliseconds from the signal (when one was sent) to exit. */
+  exitAfterSignalMs?: number;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  /** Send this signal once `when(stdout)` is true (e.g. a progress line appeared). */
+  signal?: { name: NodeJS.Signals; when: (stdout: string) => boolean };
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the built dist/index.js exactly as the runner does: inputs as INPUT_<NAME> with the
+ * name upper-cased and hyphens kept, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, RUNNER_TEMP.
+ */
+export async function runAction(inputs: Record<string, string>, opts: RunOptions = {}): Promise<ActionRun> {
+  const dir = await mkdtemp(join(tmpdir(), "action-run-"));
+  const outputFile = join(dir, "output.txt");
+  const summaryFile = join(dir, "summary.md");
+  const runnerTemp = join(dir, "runner-temp");
+  await writeFile(outputFile, "");
+  await writeFile(summaryFile, "");
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(runnerTemp);
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? dir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+    GITHUB_REPOSITORY: "acme/backend",
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_RUN_ID: "4242",
+    GITHUB_ACTIONS: "true",
+    ...opts.env,
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+
+  const child = spawn(process.execPath, [DIST], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let signalledAt: number | undefined;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    if (opts.signal && signalledAt === undefined && opts.signal.when(stdout)) {
+      signalledAt = Date.now();
+      child.kill(opts.signal.name);
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const timeout = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+  const code = await new Promise<number | null>((res) => child.on("close", (c) => res(c)));
+  const exitedAt = Date.now();
+  clearTimeout(timeout);
+
+  const outputs = parseOutputFile(await readFile(outputFile, "utf8"));
+  const summary = await readFile(summaryFile, "utf8");
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs,
+    summary,
+    tempDir: runnerTemp,
+    ...(signalledAt !== undefined ? { exitAfterSignalMs: exitedAt - signalledAt } : {}),
+  };
+}
+
+/** Parses the GITHUB_OUTPUT format written by @actions/core (name<<DELIM\nvalue\nDELIM). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (m) {
+      const [, name, delim] = m;
+      const value: string[] = [];
+      i++;
+      while (i < lines.length && lines[i] !== delim) value.push(lines[i++]!);
+      out[name!] = value.join("\n");
+    } else {
+      const eq = /^([^=]+)=(.*)$/.exec(lines[i]!);
+      if (eq) out[eq[1]!] = eq[2]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildConfig, type PublishMigrationConfig, type PublishVersionConfig } from "../../src/config/config.ts";
+import { publishMigration } from "../../src/operations/publish-migration.ts";
+import { publishVersion } from "../../src/operations/publish-version.ts";
+import { makeContext } from "../helpers/context.ts";
+import { type FakeStateBacked, SCOPES_ALL, startFakeStateBacked } from "../fakes/statebacked/server.ts";
+
+const KEY = { keyId: "sbk_pub", secret: "sbsec_pub_secret", orgId: "org_p", scopes: [...SCOPES_ALL] };
+let fake: FakeStateBacked;
+let dir: string;
+
+beforeEach(async () => {
+  fake = await startFakeStateBacked({ keys: [KEY], pageSize: 3 });
+  fake.addMachine("shop", ["email"]);
+  dir = mkdtempSync(join(tmpdir(), "pub-"));
+});
+afterEach(() => fake.close());
+
+function file(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+async function config<T>(inputs: Record<string, string>): Promise<T> {
+  const all: Record<string, string> = { "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "shop", ...inputs };
+  return (await buildConfig((n) => all[n] ?? "", { sha: "feedface", repository: "acme/backend" })) as T;
+}
+
+describe("publish-version", () => {
+  it("gzips, creates, uploads and finalizes; the stored code equals the file", async () => {
+    const prev = fake.addVersion("shop", "old", { current: true });
+    const code = "export default { states: {} }; // " + "x".repeat(5000);
+    const t = makeContext();
+    await publishVersion(
+      await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("shop.js", code), "make-current": "true", "index-selectors": '{"email":"$.public.email"}' }),
+      t.ctx,
+    );
+    const versionId = t.report.outputs.get("version-id")!;
+    expect(versionId).toMatch(/^ver_/);
+    expect(t.report.outputs.get("previous-version-id")).toBe(prev.id);
+    expect(t.report.outputs.get("created")).toBe("true");
+    const stored = fake.machine("shop").versions.find((v) => v.id === versionId)!;
+    expect(stored.code.toString()).toBe(code);
+    expect(stored.clientInfo).toBe("feedface");
+    expect(stored.indexSelectors).toEqual({ email: "$.public.email" });
+    expect(fake.machine("shop").currentVersionId).toBe(versionId);
+    expect(fake.uploads.at(-1)).toMatchObject({ filename: "shop.js", hadAuthorization: false });
+    expect(fake.requests.find((r) => r.method === "POST" && r.path === "/machines/shop/v")).toBeTruthy();
+    expect(t.masked).toHaveLength(1); // the minted token
+    const summary = t.report.summary.join("\n");
+    expect(summary).toContain("Published version `feedface` of `shop`");
+    expect(summary).toContain(versionId);
+    expect(summary).toMatch(/gzipped/);
+    expect(summary).not.toContain(KEY.secret);
+    expect(t.report.failure).toBeUndefined();
+  });
+
+  it("reuses an existing label with skip-if-exists and creates nothing", async () => {
+    for (let i = 0; i < 5; i++) fake.addVersion("shop", `v${i}`);
+    const existing = fake.addVersion("shop", "v1.2.3", { current: true });
+    const t = makeContext();
+    await publishVersion(
+      await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x"), "version-label": "v1.2.3", "skip-if-exists": "true" }),
+      t.ctx,
+    );
+    expect(t.report.outputs.get("version-id")).toBe(existing.id);
+    expect(t.report.outputs.get("created")).toBe("false");
+    expect(fake.count("POST", /\/v$/)).toBe(0);
+    expect(fake.machine("shop").versions).toHaveLength(6);
+  });
+
+  it("in a dry run sends no mutating request", async () => {
+    const t = makeContext();
+    await publishVersion(await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x"), "dry-run": "true" }), t.ctx);
+    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(t.report.outputs.get("created")).toBe("false");
+    expect(t.report.summary.join()).toContain("Dry run");
+  });
+
+  it("refuses code over the limits before any request, giving both sizes", async () => {
+    const { randomBytes } = await import("node:crypto");
+    const t = makeContext();
+    const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("big.js", randomBytes(1_100_000)) });
+    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/1100000 bytes raw .* bytes gzipped \(limit 1000000\)/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("shows the upload server's status and body and never finalizes after a failed upload", async () => {
+    fake.faults.push({ path: /^\/__upload\//, times: 5, action: { status: 403, body: "<Error><Code>AccessDenied</Code></Error>" } });
+    const t = makeContext();
+    const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") });
+    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/upload server answered HTTP 403.*AccessDenied/);
+    expect(fake.count("PUT", /\/v\//)).toBe(0);
+  });
+
+  it("retries transient failures: 503 on finalize, a dropped connection and 429 with Retry-After", async () => {
+    fake.faults.push(
+      { method: "GET", path: /^\/machines\/shop$/, action: { drop: true } },
+      { method: "POST", path: /\/v$/, action: { status: 429, retryAfter: "2" } },
+      { method: "PUT", path: /\/v\//, times: 2, action: { status: 503 } },
+    );
+    const t = makeContext();
+    await publishVersion(await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") }), t.ctx);
+    expect(t.report.outputs.get("created")).toBe("true");
+    expect(fake.machine("shop").versions).toHaveLength(1);
+    expect((t.clock as import("../helpers/instant-clock.ts").InstantClock).waits.some((w) => w >= 2000)).toBe(true);
+  });
+
+  it("does not repeat the provisional create after a 503 (not idempotent)", async () => {
+    fake.faults.push({ method: "POST", path: /\/v$/, action: { status: 503 } });
+    const t = makeContext();
+    const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") });
+    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/creating the version \(provisional\) failed: HTTP 503/);
+    expect(fake.count("POST", /\/v$/)).toBe(1);
+  });
+
+  it("turns a missing scope into one line with the scope to add", async () => {
+    fake.keys.set(KEY.keyId, { ...KEY, scopes: ["machines.read", "machine-versions.read"] });
+    const t = makeContext();
+    const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") });
+    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(
+      "creating the version (provisional) failed: HTTP 403, code missing-scope — missing scope machine-versions.write (hint: the key lacks the 'machine-versions.write' scope this step needs: create a key that has it)",
+    );
+  });
+});
+
+describe("publish-migration", () => {
+  it("resolves label and current references and publishes the migration", async () => {
+    const v1 = fake.addVersion("shop", "v1");
+    for (let i = 0; i < 4; i++) fake.addVersion("shop", `filler${i}`);
+    const v2 = fake.addVersion("shop", "v2", { current: true });
+    const code = "export function upgradeState(s) { return s; }";
+    const t = makeContext();
+    await publishMigration(
+      await config<PublishMigrationConfig>({ operation: "publish-migration", "migration-file": file("mig.js", code), "from-version": "label:v1", "to-version": "current" }),
+      t.ctx,
+    );
+    expect(t.report.outputs.get("from-version-id")).toBe(v1.id);
+    expect(t.report.outputs.get("to-version-id")).toBe(v2.id);
+    const mig = fake.machine("shop").migrations.at(-1)!;
+    expect(t.report.outputs.get("migration-id")).toBe(mig.id);
+    expect(mig).toMatchObject({ from: v1.id, to: v2.id });
+    expect(mig.code.toString()).toBe(code);
+    expect(fake.uploads.at(-1)!.filename).toBe(`shop_${v1.id}_to_${v2.id}.js`);
+  });
+
+  it("lists what was found when a label matches no version or several", async () => {
+    fake.addVersion("shop", "a");
+    fake.addVersion("shop", "dup");
+    fake.addVersion("shop", "dup");
+    const none = await config<PublishMigrationConfig>({ operation: "publish-migration", "migration-file": file("m.js", "x"), "from-version": "label:zzz", "to-version": "label:a" });
+    await expect(publishMigration(none, makeContext().ctx)).rejects.toThrow(/Input 'from-version': machine 'shop' has no version labelled 'zzz'; labels found: 'a', 'dup'/);
+    const two = await config<PublishMigrationConfig>({ operation: "publish-migration", "migration-file": file("m.js", "x"), "from-version": "label:a", "to-version": "label:dup" });
+    await expect(publishMigration(two, makeContext().ctx)).rejects.toThrow(/Input 'to-version': 2 versions of 'shop' are labelled 'dup' \(ver_/);
+    expect(fake.count("POST", /migrations/)).toBe(0);
+  });
+});

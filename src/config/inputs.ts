@@ -1,0 +1,99 @@
+/**
+ * Reading raw action inputs into typed values. Every error names the input, so a user can fix
+ * the workflow file without reading code. Nothing here sends a request.
+ */
+
+/** Returns the raw input value ('' when unset), as @actions/core's getInput does. */
+export type InputSource = (name: string) => string;
+
+export class InputError extends Error {
+  readonly input: string;
+  constructor(input: string, message: string) {
+    super(`Input '${input}': ${message}`);
+    this.name = "InputError";
+    this.input = input;
+  }
+}
+
+export class Inputs {
+  private readonly source: InputSource;
+  constructor(source: InputSource) {
+    this.source = source;
+  }
+
+  /** Trimmed value, or undefined when empty. */
+  optional(name: string): string | undefined {
+    const v = this.source(name).trim();
+    return v === "" ? undefined : v;
+  }
+
+  required(name: string, why?: string): string {
+    const v = this.optional(name);
+    if (v === undefined) throw new InputError(name, `is required${why ? ` ${why}` : ""}`);
+    return v;
+  }
+
+  /** Untrimmed multi-line value (PEM, lists), undefined when blank. */
+  raw(name: string): string | undefined {
+    const v = this.source(name);
+    return v.trim() === "" ? undefined : v;
+  }
+
+  bool(name: string, defaultValue: boolean): boolean {
+    const v = this.optional(name);
+    if (v === undefined) return defaultValue;
+    if (/^(true|True|TRUE)$/.test(v)) return true;
+    if (/^(false|False|FALSE)$/.test(v)) return false;
+    throw new InputError(name, `must be 'true' or 'false', got '${v}'`);
+  }
+
+  int(name: string, defaultValue: number, min: number, max: number): number {
+    const v = this.optional(name);
+    if (v === undefined) return defaultValue;
+    if (!/^\d+$/.test(v)) throw new InputError(name, `must be a whole number from ${min} to ${max}, got '${v}'`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InputError(name, `must be from ${min} to ${max}, got ${n}`);
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], defaultValue?: T): T {
+    const v = this.optional(name) ?? defaultValue;
+    if (v === undefined) throw new InputError(name, `is required; one of: ${allowed.join(", ")}`);
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new InputError(name, `'${v}' is not valid; use one of: ${allowed.join(", ")}`);
+    }
+    return v as T;
+  }
+
+  /** Fails when an input that does not apply to the chosen operation is set. */
+  forbid(names: readonly string[], why: string): void {
+    for (const n of names) {
+      if (this.optional(n) !== undefined) throw new InputError(n, why);
+    }
+  }
+}
+
+/** Base URL check shared by every service: https, or plain http only to a loopback host. */
+export function parseServiceUrl(input: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(input, `'${value}' is not a URL`);
+  }
+  if (url.username || url.password) throw new InputError(input, "must not contain credentials");
+  if (url.search || url.hash) throw new InputError(input, "must not have a query or fragment");
+  if (url.protocol === "http:") {
+    if (!isLoopbackHost(url.hostname)) {
+      throw new InputError(input, `plain http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost), got '${url.hostname}'`);
+    }
+  } else if (url.protocol !== "https:") {
+    throw new InputError(input, `must be an https:// URL, got '${url.protocol}'`);
+  }
+  return url;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

@@ -1,0 +1,179 @@
+import { Agent, request as undiciRequest, type Dispatcher } from "undici";
+import { type Clock, abortReason, isCancelled } from "../runtime/clock.ts";
+import type { Logger } from "../runtime/logger.ts";
+import {
+  type RetryPolicy,
+  type Retryability,
+  TransportError,
+  delayBeforeRetry,
+  parseRetryAfter,
+  shouldRetry,
+  toTransportError,
+} from "./retry.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string | URL;
+  headers?: Record<string, string>;
+  /** Always a whole body (string or Buffer), so Content-Length is known and nothing is chunked. */
+  body?: string | Buffer;
+  /** What may be repeated; see Retryability. */
+  retry: Retryability;
+  /** Overrides the client's per-request timeout (headers and body each). */
+  timeoutMs?: number;
+  /** Aborts this request only; the client's own signal always applies too. */
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export interface HttpClientOptions {
+  clock: Clock;
+  logger: Logger;
+  policy: RetryPolicy;
+  /** Aborts every request of the run (workflow cancellation). */
+  signal?: AbortSignal;
+  /** Per-request headers and body timeout. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Extra PEM certificate authority to trust (TLS checks stay on). */
+  ca?: string;
+  random?: () => number;
+  /** For tests: a dispatcher of their own instead of the keep-alive Agent. */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * The one HTTP layer of the action: a single keep-alive undici dispatcher for the run, timeouts,
+ * cancellation, and the retry loop of retry.ts. Non-2xx answers are returned, not thrown: the
+ * API clients above turn them into errors that say what the step was doing.
+ */
+export class HttpClient {
+  readonly policy: RetryPolicy;
+  readonly clock: Clock;
+  readonly signal: AbortSignal | undefined;
+  private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly requestTimeoutMs: number;
+  private readonly random: () => number;
+
+  constructor(opts: HttpClientOptions) {
+    this.policy = opts.policy;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.signal = opts.signal;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.random = opts.random ?? Math.random;
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher =
+      opts.dispatcher ??
+      new Agent({
+        keepAliveTimeout: 10_000,
+        keepAliveMaxTimeout: 60_000,
+        connectTimeout: opts.connectTimeoutMs ?? 10_000,
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: this.requestTimeoutMs,
+        ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
+      });
+  }
+
+  /** One attempt. Throws TransportError on a network failure, the abort reason on cancellation. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const signals = [this.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    if (signal?.aborted) throw abortReason(signal);
+    const timeout = req.timeoutMs ?? this.requestTimeoutMs;
+    try {
+      const res = await undiciRequest(req.url, {
+        method: req.method,
+        headers: req.headers ?? {},
+        body: req.body ?? null,
+        dispatcher: this.dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(signal ? { signal } : {}),
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return makeResponse(res.statusCode, flattenHeaders(res.headers), body);
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (isCancelled(err)) throw err;
+      throw toTransportError(err);
+    }
+  }
+
+  /**
+   * Sends with retries as `req.retry` allows. Returns the last answer (whatever its status) or
+   * throws the last TransportError once the attempts are spent.
+   */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    for (let attempt = 1; ; attempt++) {
+      let outcome: HttpResponse | TransportError;
+      try {
+        outcome = await this.send(req);
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        outcome = err;
+      }
+      const failed = outcome instanceof TransportError || outcome.status >= 400;
+      if (!failed || attempt >= this.policy.maxAttempts || !shouldRetry(req.retry, outcome)) {
+        if (outcome instanceof TransportError) throw outcome;
+        return outcome;
+      }
+      const retryAfterMs =
+        outcome instanceof TransportError ? undefined : parseRetryAfter(outcome.headers["retry-after"], this.clock.now());
+      const delay = delayBeforeRetry(attempt, this.policy, retryAfterMs, this.random);
+      if (delay === undefined) {
+        if (outcome instanceof TransportError) throw outcome;
+        return outcome;
+      }
+      const what = outcome instanceof TransportError ? outcome.message : `HTTP ${outcome.status}`;
+      this.logger.info(
+        `${req.method} ${pathOf(req.url)}: ${what}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`,
+      );
+      await this.clock.sleep(delay, this.signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+
+  /** Closes at once, aborting requests still in flight. */
+  async destroy(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
+  }
+}
+
+function pathOf(url: string | URL): string {
+  const u = typeof url === "string" ? new URL(url) : url;
+  return u.pathname;
+}
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+export function makeResponse(status: number, headers: Record<string, string>, body: Buffer): HttpResponse {
+  return {
+    status,
+    headers,
+    body,
+    text: () => body.toString("utf8"),
+    json: <T>() => JSON.parse(body.toString("utf8")) as T,
+  };
+}

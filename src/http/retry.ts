@@ -1,0 +1,144 @@
+/**
+ * The one retry policy of the action: which failures are transient, how long to wait
+ * before the next attempt (exponential backoff with full jitter, never shorter than the
+ * server's Retry-After), and when to give up. The sequential retry loop in client.ts and
+ * the bulk engine's pool both use these functions, so the rules live only here.
+ */
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included (1 = never retry). */
+  maxAttempts: number;
+  /** Backoff ceiling of the first retry; doubles with each further attempt. */
+  baseDelayMs: number;
+  /** Backoff never exceeds this (Retry-After may ask for more, up to maxRetryAfterMs). */
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the failure is final. */
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 15_000,
+  maxRetryAfterMs: 120_000,
+};
+
+/**
+ * What a call may safely repeat:
+ * - `idempotent`: the call can be repeated with the same effect (GET, PUT of a desired value,
+ *   DELETE): retry on 429, 5xx, timeouts and dropped connections.
+ * - `unsent-only`: repeating a processed call would act twice (a POST that creates something),
+ *   so retry only when the server provably did not act: 429 (refused before processing) and
+ *   connections that failed before the request was written.
+ * - `none`: one attempt.
+ */
+export type Retryability = "idempotent" | "unsent-only" | "none";
+
+/** Statuses that mean "try again later" for an idempotent call. */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+/** A network failure: the request got no HTTP answer. */
+export class TransportError extends Error {
+  readonly code: string;
+  /** True when the request surely never reached the server (refused, connect timeout, DNS retry). */
+  readonly unsent: boolean;
+  /** True when trying again may help. */
+  readonly transient: boolean;
+  constructor(message: string, code: string, unsent: boolean, transient: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TransportError";
+    this.code = code;
+    this.unsent = unsent;
+    this.transient = transient;
+  }
+}
+
+const UNSENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const SENT_TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+]);
+
+/** Turns whatever undici or the socket threw into a TransportError with a readable message. */
+export function toTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = String(e?.code ?? e?.cause?.code ?? "UNKNOWN");
+  const unsent = UNSENT_CODES.has(code);
+  const transient = unsent || SENT_TRANSIENT_CODES.has(code);
+  const base = typeof e?.message === "string" ? e.message : String(err);
+  return new TransportError(`${describeCode(code)} (${base})`, code, unsent, transient, { cause: err });
+}
+
+function describeCode(code: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connect timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+    case "ETIMEDOUT":
+      return "request timed out";
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+    case "EPIPE":
+      return "connection dropped";
+    case "ENOTFOUND":
+      return "host not found";
+    default:
+      return "network error";
+  }
+}
+
+/** Should a failed attempt be retried, by the kind of call (attempt limits aside)? */
+export function shouldRetry(retry: Retryability, outcome: { status: number } | TransportError): boolean {
+  if (retry === "none") return false;
+  if (outcome instanceof TransportError) {
+    return retry === "idempotent" ? outcome.transient : outcome.unsent;
+  }
+  if (retry === "unsent-only") return outcome.status === 429;
+  return isTransientStatus(outcome.status);
+}
+
+/**
+ * Parses a Retry-After header (delta seconds or an HTTP date) into milliseconds from now.
+ * Returns undefined when absent or unparseable; never negative.
+ */
+export function parseRetryAfter(value: string | undefined | null, nowMs: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const v = value.trim();
+  if (v === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const date = Date.parse(v);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+/** Full-jitter backoff for the `retryNumber`-th retry (1 = first retry). */
+export function backoffMs(retryNumber: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retryNumber - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * How long to wait before the next attempt, or undefined when the server asked for a wait
+ * longer than the policy accepts. Retry-After is a floor: we never come back sooner.
+ */
+export function delayBeforeRetry(
+  retryNumber: number,
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number | undefined {
+  if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) return undefined;
+  const jitter = backoffMs(retryNumber, policy, random);
+  return retryAfterMs === undefined ? jitter : Math.max(retryAfterMs, jitter);
+}

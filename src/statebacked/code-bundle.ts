@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+
+/** State Backed's limits on uploaded code. */
+export const MAX_GZIPPED_BYTES = 1_000_000;
+export const MAX_RAW_BYTES = 10_000_000;
+
+export interface CodeBundle {
+  path: string;
+  raw: Buffer;
+  gzipped: Buffer;
+}
+
+export class CodeBundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CodeBundleError";
+  }
+}
+
+/** Reads and gzips (level 9) a JS bundle, refusing one over the limits before any request. */
+export async function loadCodeBundle(input: string, path: string): Promise<CodeBundle> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : String((err as Error).message);
+    throw new CodeBundleError(`Input '${input}': cannot read '${path}': ${why}`);
+  }
+  if (raw.length === 0) throw new CodeBundleError(`Input '${input}': '${path}' is empty`);
+  const gzipped = gzipSync(raw, { level: 9 });
+  checkLimits(input, path, raw.length, gzipped.length);
+  return { path, raw, gzipped };
+}
+
+export function checkLimits(input: string, path: string, rawBytes: number, gzippedBytes: number): void {
+  if (rawBytes > MAX_RAW_BYTES || gzippedBytes > MAX_GZIPPED_BYTES) {
+    throw new CodeBundleError(
+      `Input '${input}': '${path}' is too large for State Backed: ${rawBytes} bytes raw (limit ${MAX_RAW_BYTES}), ` +
+        `${gzippedBytes} bytes gzipped (limit ${MAX_GZIPPED_BYTES})`,
+    );
+  }
+}
