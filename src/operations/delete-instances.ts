@@ -1,0 +1,51 @@
+import type { DeleteInstancesConfig } from "../config/config.ts";
+import { code } from "../report/markdown.ts";
+import { instanceDeletionHmac } from "../statebacked/hmac.ts";
+import type { OperationContext } from "./context.ts";
+import { failureOf, runInstanceBulk, selectNames } from "./instance-bulk.ts";
+import { stateBackedApiFor } from "./statebacked-api.ts";
+
+/**
+ * delete-instances: one guarded `DELETE /machines/{m}/i/{i}` per named instance, with the
+ * confirmation flag and the HMAC of the instance name keyed by the machine name. 204 is
+ * `deleted`, 404 `skipped` (already gone), a 400 names the refused parameter.
+ */
+export async function deleteInstances(config: DeleteInstancesConfig, ctx: OperationContext): Promise<void> {
+  const api = stateBackedApiFor(config.statebacked, ctx);
+  const { valid, preset } = selectNames(config.selection.names, config.shard);
+  const facts: [string, string][] = [["Machine", code(config.machine)]];
+  if (config.shard) facts.push(["Shard", `${config.shard.index}/${config.shard.count}`]);
+  await runInstanceBulk(
+    {
+      operation: "delete-instances",
+      machine: config.machine,
+      settings: config,
+      succeededWord: "deleted",
+      title: `Delete instances of ${code(config.machine)}`,
+      facts,
+      candidates: valid,
+      preset,
+      scope: "instances.admin",
+      listSucceeded: true,
+      send: (name, signal) =>
+        api.send({
+          step: `deleting '${name}'`,
+          scope: "instances.admin",
+          method: "DELETE",
+          path: `/machines/${encodeURIComponent(config.machine)}/i/${encodeURIComponent(name)}`,
+          body: {
+            dangerDataWillBeDeletedForever: true,
+            hmacSha256OfMachineInstanceNameWithMachineNameKey: instanceDeletionHmac(config.machine, name),
+          },
+          retry: "idempotent",
+          signal,
+        }),
+      classify: (res) => {
+        if (res.status >= 200 && res.status < 300) return { kind: "succeeded" };
+        if (res.status === 404) return { kind: "skipped", reason: "already gone (404)" };
+        return failureOf(res);
+      },
+    },
+    ctx,
+  );
+}

@@ -1,0 +1,170 @@
+import { type AttemptResult, type ItemOutcome, classifyHttp, formatProgress, runBulk } from "../bulk/pool.ts";
+import { selectInstances } from "../bulk/selection.ts";
+import type { BulkSettings, HttpSettings } from "../config/config.ts";
+import type { HttpResponse } from "../http/client.ts";
+import { TransportError, defaultRetryPolicy } from "../http/retry.ts";
+import { BulkTally } from "../report/bulk-tally.ts";
+import { code, table } from "../report/markdown.ts";
+import { JsonLinesFile } from "../report/report-file.ts";
+import { runFactRows } from "../report/run-facts.ts";
+import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
+import type { OperationContext } from "./context.ts";
+
+/**
+ * The part set-desired-version and delete-instances share: select and shard the instances,
+ * run one request per instance through the bulk engine, stream every outcome to the JSON Lines
+ * report, and write counts, outputs and a summary, however the run ends.
+ */
+
+/** An outcome decided before any request (bad name, filtered out, dry run). */
+export interface PresetOutcome {
+  name: string;
+  outcome: "skipped" | "failed";
+  reason: string;
+}
+
+export interface InstanceBulkSpec {
+  operation: "set-desired-version" | "delete-instances";
+  machine: string;
+  settings: BulkSettings & { dryRun: boolean; http: HttpSettings };
+  /** The word for success in the report and summary ("updated", "deleted"). */
+  succeededWord: string;
+  /** Title of the summary, e.g. "Set desired version of `m` to `ver_…`". */
+  title: string;
+  /** Extra facts for the summary (target version…). */
+  facts: [string, string][];
+  /** Names to act on, after sharding and validation, with decisions already made. */
+  candidates: string[];
+  preset: PresetOutcome[];
+  /** Sends one request for one instance (one attempt, no retries: the engine retries). */
+  send(name: string, signal: AbortSignal): Promise<HttpResponse>;
+  /** Maps a non-transient answer to an outcome; 2xx handling included. */
+  classify(res: HttpResponse): AttemptResult;
+  /** What a missing-scope answer needs, for the run-wide error. */
+  scope: string;
+  /** Whether to list succeeded names in the summary (deletions: yes). */
+  listSucceeded: boolean;
+}
+
+/** Splits names into valid ones (of this shard) and invalid ones (reported as failed, never sent). */
+export function selectNames(names: readonly string[], shard: BulkSettings["shard"]): { valid: string[]; preset: PresetOutcome[] } {
+  const sel = selectInstances(names, shard ? { shard } : {});
+  return { valid: sel.valid, preset: sel.invalid.map((i) => ({ name: i.name, outcome: "failed" as const, reason: `invalid name: ${i.reason}` })) };
+}
+
+export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationContext): Promise<void> {
+  const { report, logger, clock } = ctx;
+  const started = clock.now();
+  const tally = new BulkTally();
+  const file = await JsonLinesFile.create(ctx.env.tempDir, `${spec.operation}-${spec.machine}`);
+  report.setOutput("report-file", file.path);
+  const record = (o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled"> & { attempts?: number }): void => {
+    tally.add(o);
+    file.write({
+      instance: o.name,
+      outcome: o.outcome === "succeeded" ? spec.succeededWord : o.cancelled ? "not-done" : o.outcome,
+      ...(o.reason !== undefined ? { reason: o.reason } : {}),
+      ...(o.status !== undefined ? { status: o.status } : {}),
+      ...(o.code !== undefined ? { code: o.code } : {}),
+      ...(o.attempts !== undefined ? { attempts: o.attempts } : {}),
+    });
+  };
+  for (const p of spec.preset) record(p);
+
+  // A run-wide refusal (bad key, missing scope) stops the run instead of failing every instance alike.
+  const stop = new AbortController();
+  let runWideError: string | undefined;
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  let cancelled = false;
+  try {
+    if (spec.settings.dryRun) {
+      for (const name of spec.candidates) record({ name, outcome: "skipped", reason: `dry run: would be ${spec.succeededWord}` });
+      logger.info(`Dry run: ${spec.candidates.length} instances would be ${spec.succeededWord}; nothing sent.`);
+    } else if (spec.candidates.length > 0) {
+      logger.info(`${spec.operation}: ${spec.candidates.length} instances of ${spec.machine}, concurrency ${spec.settings.concurrency}…`);
+      const result = await runBulk({
+        items: spec.candidates,
+        concurrency: spec.settings.concurrency,
+        policy: { ...defaultRetryPolicy, maxAttempts: spec.settings.http.maxAttempts },
+        clock,
+        signal,
+        logger,
+        attempt: async (name, attemptSignal) => {
+          let res: HttpResponse;
+          try {
+            res = await spec.send(name, attemptSignal);
+          } catch (err) {
+            // A network failure: retried when transient (the calls are idempotent), else final.
+            if (!(err instanceof TransportError)) throw err;
+            return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
+          }
+          const transient = classifyHttp(res, clock.now());
+          if (transient) return transient;
+          const outcome = spec.classify(res);
+          if (outcome.kind === "failed" && isRunWide(res)) {
+            runWideError ??= new ApiError(`${spec.operation} of '${name}'`, res.status, parseErrorBody(res.text()), spec.scope).message;
+            stop.abort();
+          }
+          return outcome;
+        },
+        onOutcome: (o) => record(o),
+        onProgress: (p) => logger.info(formatProgress(p)),
+      });
+      cancelled = result.cancelled;
+    }
+  } finally {
+    await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
+    const elapsed = clock.now() - started;
+    report.setOutput("succeeded-count", tally.succeeded);
+    report.setOutput("skipped-count", tally.skipped);
+    report.setOutput("failed-count", tally.failed);
+    report.setOutput("failed-instances", tally.failedNames.join("\n"));
+    const sections = [
+      `### ${spec.settings.dryRun ? "Dry run: " : ""}${spec.title}`,
+      tally.countsTable(capitalize(spec.succeededWord), elapsed, [...spec.facts, ...runFactRows(ctx.env)]),
+    ];
+    if (runWideError) sections.push(`> [!CAUTION]\n> Stopped: ${runWideError}`);
+    if (spec.listSucceeded && tally.succeeded > 0) {
+      sections.push(`#### ${capitalize(spec.succeededWord)}\n\n${table(["Instance"], tally.succeededSample.map((n) => [code(n)]))}` +
+        (tally.succeeded > tally.succeededSample.length ? `\n\n_…and ${tally.succeeded - tally.succeededSample.length} more (see the report file)._` : ""));
+    }
+    if (spec.settings.dryRun && spec.candidates.length > 0) {
+      const shown = spec.candidates.slice(0, 200).map((n) => [code(n)]);
+      sections.push(`#### Would be ${spec.succeededWord}: ${spec.candidates.length}\n\n${table(["Instance"], shown)}` +
+        (spec.candidates.length > 200 ? `\n\n_…and ${spec.candidates.length - 200} more (see the report file)._` : ""));
+    }
+    sections.push(tally.failureSection(), tally.skipSection(), `Report file: ${code(file.path)}`);
+    report.addSummary(sections.filter(Boolean).join("\n\n"));
+    logger.info(
+      `${spec.operation}: ${tally.succeeded} ${spec.succeededWord}, ${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(elapsed / 1000).toFixed(1)} s.`,
+    );
+  }
+  if (runWideError) report.fail(runWideError);
+  else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
+  else if (tally.failed > 0 && spec.settings.failOnError) report.fail(`${tally.failed} of ${tally.total} instances failed (see the summary and failed-instances).`);
+  else if (tally.failed > 0) logger.warning(`${tally.failed} of ${tally.total} instances failed; fail-on-error is false, so the step passes.`);
+}
+
+function isRunWide(res: HttpResponse): boolean {
+  if (res.status === 401) return true;
+  if (res.status !== 403) return false;
+  const code = parseErrorBody(res.text()).code;
+  return code === "missing-scope" || code === "missing-org" || code === undefined;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Reads the failing answer of one instance into a final failure. */
+export function failureOf(res: HttpResponse): AttemptResult {
+  const body = parseErrorBody(res.text());
+  const detail = [body.code, body.parameter ? `parameter '${body.parameter}'` : undefined, body.error].filter(Boolean).join(": ");
+  return {
+    kind: "failed",
+    reason: detail ? `HTTP ${res.status}: ${detail}` : `HTTP ${res.status}`,
+    status: res.status,
+    ...(body.code ? { code: body.code } : {}),
+  };
+}
+

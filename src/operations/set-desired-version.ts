@@ -1,0 +1,90 @@
+import type { SetDesiredVersionConfig } from "../config/config.ts";
+import { inShard } from "../bulk/selection.ts";
+import { code } from "../report/markdown.ts";
+import type { StateBackedApi } from "../statebacked/api.ts";
+import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
+import type { OperationContext } from "./context.ts";
+import { type PresetOutcome, failureOf, runInstanceBulk, selectNames } from "./instance-bulk.ts";
+import { stateBackedApiFor } from "./statebacked-api.ts";
+
+/**
+ * set-desired-version: one `PUT /machines/{m}/i/{i}/v` per selected instance. 201 is `updated`;
+ * `no-migration-path`, 403 and 404 are final for that instance; 429/5xx/network failures are
+ * retried by the bulk engine. Instances known to be on the target already are skipped.
+ */
+export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: OperationContext): Promise<void> {
+  const api = stateBackedApiFor(config.statebacked, ctx);
+  const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
+  const from = config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined;
+
+  const { candidates, preset } = await chooseInstances(config, api, to.id, from?.id);
+  const facts: [string, string][] = [
+    ["Machine", code(config.machine)],
+    ["Target version", `${code(to.id)}${to.clientInfo !== undefined ? ` (${code(to.clientInfo)})` : ""}${config.to.kind !== "id" ? ` from ${code(describeVersionRef(config.to))}` : ""}`],
+  ];
+  if (from) facts.push(["Only instances on", code(from.id)]);
+  if (config.shard) facts.push(["Shard", `${config.shard.index}/${config.shard.count}`]);
+
+  await runInstanceBulk(
+    {
+      operation: "set-desired-version",
+      machine: config.machine,
+      settings: config,
+      succeededWord: "updated",
+      title: `Set desired version of ${code(config.machine)} to ${code(to.id)}`,
+      facts,
+      candidates,
+      preset,
+      scope: "instances.write",
+      listSucceeded: false,
+      send: (name, signal) =>
+        api.send({
+          step: `setting the desired version of '${name}'`,
+          scope: "instances.write",
+          method: "PUT",
+          path: `/machines/${encodeURIComponent(config.machine)}/i/${encodeURIComponent(name)}/v`,
+          body: { targetMachineVersionId: to.id },
+          retry: "idempotent",
+          signal,
+        }),
+      classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
+    },
+    ctx,
+  );
+}
+
+/**
+ * The instances to send, and the outcomes already known: invalid names (failed), instances on
+ * the target already or not on from-version (skipped). The listing is read only when needed
+ * (all-instances or from-version).
+ */
+async function chooseInstances(
+  config: SetDesiredVersionConfig,
+  api: StateBackedApi,
+  toId: string,
+  fromId: string | undefined,
+): Promise<{ candidates: string[]; preset: PresetOutcome[] }> {
+  const needListing = config.selection.kind === "all" || fromId !== undefined;
+  let versions: Map<string, string> | undefined;
+  if (needListing) {
+    versions = new Map();
+    for await (const page of api.instances(config.machine)) {
+      for (const i of page) if (!config.shard || inShard(i.slug, config.shard)) versions.set(i.slug, i.machineVersion.id);
+    }
+  }
+  const names = config.selection.kind === "all" ? [...versions!.keys()] : config.selection.names;
+  const { valid, preset } = selectNames(names, config.shard);
+  const candidates: string[] = [];
+  for (const name of valid) {
+    if (!versions) {
+      candidates.push(name);
+      continue;
+    }
+    const current = versions.get(name);
+    if (current === undefined) preset.push({ name, outcome: "failed", reason: "HTTP 404: no such instance in the machine's listing" });
+    else if (current === toId) preset.push({ name, outcome: "skipped", reason: "already on the target version" });
+    else if (fromId !== undefined && current !== fromId) preset.push({ name, outcome: "skipped", reason: "not on from-version" });
+    else candidates.push(name);
+  }
+  return { candidates, preset };
+}
