@@ -58,18 +58,24 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   let stdout = "";
   let stderr = "";
   let signalledAt: number | undefined;
-  child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
+  const maybeSignal = (): void => {
     if (opts.signal && signalledAt === undefined && opts.signal.when(stdout)) {
       signalledAt = Date.now();
       child.kill(opts.signal.name);
     }
+  };
+  // The condition may watch the fake server's state as well as stdout: check it often.
+  const watcher = opts.signal ? setInterval(maybeSignal, 5) : undefined;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    maybeSignal();
   });
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const timeout = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
   const code = await new Promise<number | null>((res) => child.on("close", (c) => res(c)));
   const exitedAt = Date.now();
   clearTimeout(timeout);
+  if (watcher) clearInterval(watcher);
 
   const outputs = parseOutputFile(await readFile(outputFile, "utf8"));
   const summary = await readFile(summaryFile, "utf8");
@@ -82,6 +88,15 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     tempDir: runnerTemp,
     ...(signalledAt !== undefined ? { exitAfterSignalMs: exitedAt - signalledAt } : {}),
   };
+}
+
+/** Everything a person or a later step can see: logs (less the runner's own ::add-mask:: commands), summary, outputs. */
+export function visibleText(run: ActionRun): string {
+  const logs = (run.stdout + run.stderr)
+    .split("\n")
+    .filter((l) => !l.startsWith("::add-mask::"))
+    .join("\n");
+  return `${logs}\n${run.summary}\n${JSON.stringify(run.outputs)}`;
 }
 
 /** Parses the GITHUB_OUTPUT format written by @actions/core (name<<DELIM\nvalue\nDELIM). */

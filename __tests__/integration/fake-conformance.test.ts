@@ -37,7 +37,8 @@ describe("the fake State Backed API against @statebacked/client", () => {
       toMachineVersionId: v2.machineVersionId,
       gzippedCode: gzipSync("export function upgradeState(s) { return s; }"),
     });
-    expect(mig.machineVersionMigrationId).toBeTruthy();
+    // The spec's response schema names the key machineVersionId; the server sends machineVersionMigrationId.
+    expect((mig as Record<string, unknown>).machineVersionMigrationId).toBe(fake.machine("shop").migrations.at(-1)!.id);
     expect(fake.uploads.at(-1)!.filename).toBe(`shop_${v1.machineVersionId}_to_${v2.machineVersionId}.js`);
 
     fake.addVersion("shop", "v3");

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
@@ -93,9 +94,7 @@ describe("fake upload endpoint strictness", () => {
     const chunked = await request(p.codeUploadUrl, {
       method: "POST",
       headers: { "content-type": form.contentType },
-      body: (async function* () {
-        yield form.body;
-      })(),
+      body: Readable.from([form.body]),
     });
     expect(chunked.statusCode).toBe(411);
     await chunked.body.dump();

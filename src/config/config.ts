@@ -1,0 +1,288 @@
+import { readFile } from "node:fs/promises";
+import { parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
+import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
+import { type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
+import { InputError, Inputs, type InputSource, parseServiceUrl } from "./inputs.ts";
+
+/**
+ * The action's whole configuration, read once from the inputs, validated, and frozen before
+ * anything is sent. A discriminated union on `operation`; every error names its input.
+ */
+
+export const OPERATIONS = [
+  "publish-version",
+  "publish-migration",
+  "set-desired-version",
+  "delete-instances",
+  "complete-appliance-upgrade",
+] as const;
+export type OperationName = (typeof OPERATIONS)[number];
+
+export const MACHINE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
+
+export interface StateBackedConnection {
+  apiUrl: URL;
+  auth: { kind: "api-key"; keyId: string; secret: string } | { kind: "token"; token: string };
+  orgId?: string;
+}
+
+export interface HttpSettings {
+  /** Attempts per request, first included. */
+  maxAttempts: number;
+  requestTimeoutMs: number;
+}
+
+interface StateBackedBase {
+  dryRun: boolean;
+  http: HttpSettings;
+  statebacked: StateBackedConnection;
+  machine: string;
+  /** Values to mask in every log line. */
+  secrets: string[];
+}
+
+export interface PublishVersionConfig extends StateBackedBase {
+  operation: "publish-version";
+  versionFile: string;
+  /** clientInfo of the new version. */
+  versionLabel: string;
+  makeCurrent: boolean;
+  indexSelectors?: Record<string, string>;
+  skipIfExists: boolean;
+}
+
+export interface PublishMigrationConfig extends StateBackedBase {
+  operation: "publish-migration";
+  migrationFile: string;
+  from: VersionRef;
+  to: VersionRef;
+}
+
+export type InstanceSelection =
+  | { kind: "list"; input: "instances" | "instances-file"; names: string[] }
+  | { kind: "all" };
+
+export interface BulkSettings {
+  selection: InstanceSelection;
+  concurrency: number;
+  shard?: { index: number; count: number };
+  failOnError: boolean;
+}
+
+export interface SetDesiredVersionConfig extends StateBackedBase, BulkSettings {
+  operation: "set-desired-version";
+  to: VersionRef;
+  from?: VersionRef;
+}
+
+export interface DeleteInstancesConfig extends StateBackedBase, BulkSettings {
+  operation: "delete-instances";
+  selection: Extract<InstanceSelection, { kind: "list" }>;
+}
+
+export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredVersionConfig | DeleteInstancesConfig | AppgateConfig;
+
+/** Inputs that only some operations read; setting one for another operation is an error. */
+const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
+  "publish-version": ["version-file", "version-label", "make-current", "index-selectors", "skip-if-exists"],
+  "publish-migration": ["migration-file", "from-version", "to-version"],
+  "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error"],
+  "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
+  "complete-appliance-upgrade": [
+    "controller-url",
+    "username",
+    "password",
+    "provider-name",
+    "device-id",
+    "api-version",
+    "ca-certificate",
+    "appliances",
+    "max-unavailable",
+    "appliance-timeout-minutes",
+  ],
+};
+const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine"] as const;
+
+export interface RunContextForConfig {
+  /** GITHUB_SHA, the default version label. */
+  sha: string;
+  repository: string;
+}
+
+export async function buildConfig(source: InputSource, run: RunContextForConfig): Promise<Config> {
+  const inputs = new Inputs(source);
+  const operation = inputs.oneOf("operation", OPERATIONS);
+  const dryRun = inputs.bool("dry-run", false);
+
+  // Refuse inputs that belong to other operations: a typo or a copy-paste slip must not be ignored.
+  const own = new Set(OPERATION_INPUTS[operation]);
+  const foreign = new Set(Object.values(OPERATION_INPUTS).flat().filter((n) => !own.has(n)));
+  if (operation === "complete-appliance-upgrade") for (const n of STATEBACKED_INPUTS) foreign.add(n);
+  if (operation === "delete-instances") inputs.forbid(["all-instances"], "is refused for delete-instances: name every instance to delete in 'instances' or 'instances-file'");
+  inputs.forbid([...foreign], `does not apply to operation '${operation}'`);
+
+  if (operation === "complete-appliance-upgrade") {
+    return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository }));
+  }
+
+  const base = parseStateBackedBase(inputs, dryRun);
+  switch (operation) {
+    case "publish-version":
+      return Object.freeze({
+        ...base,
+        operation,
+        versionFile: inputs.required("version-file", "for publish-version: the path of the bundled machine (JS)"),
+        versionLabel: inputs.optional("version-label") ?? (run.sha || failNoLabel()),
+        makeCurrent: inputs.bool("make-current", false),
+        skipIfExists: inputs.bool("skip-if-exists", false),
+        ...optionalProp("indexSelectors", parseIndexSelectors(inputs.optional("index-selectors"))),
+      });
+    case "publish-migration":
+      return Object.freeze({
+        ...base,
+        operation,
+        migrationFile: inputs.required("migration-file", "for publish-migration: the path of the bundled migration (JS)"),
+        from: parseVersionRef("from-version", inputs.required("from-version", "for publish-migration")),
+        to: parseVersionRef("to-version", inputs.required("to-version", "for publish-migration")),
+      });
+    case "set-desired-version": {
+      const fromValue = inputs.optional("from-version");
+      return Object.freeze({
+        ...base,
+        ...(await parseBulkSettings(inputs, operation, 32)),
+        operation,
+        to: parseVersionRef("to-version", inputs.required("to-version", "for set-desired-version")),
+        ...optionalProp("from", fromValue === undefined ? undefined : parseVersionRef("from-version", fromValue)),
+      });
+    }
+    case "delete-instances": {
+      const danger = inputs.optional("danger-data-will-be-deleted-forever");
+      if (danger !== "true") {
+        throw new InputError(
+          "danger-data-will-be-deleted-forever",
+          `must be 'true' to delete instances${danger === undefined ? "" : ` (got '${danger}')`}. Deleting an instance destroys its current state, ` +
+            "its context and its whole transition history, forever; nothing can restore it. Set it to 'true' only in a reviewed workflow.",
+        );
+      }
+      const bulk = await parseBulkSettings(inputs, operation, 4);
+      if (bulk.selection.kind !== "list") throw new InputError("instances", "name the instances to delete");
+      return Object.freeze({ ...base, ...bulk, selection: bulk.selection, operation });
+    }
+  }
+}
+
+function failNoLabel(): never {
+  throw new InputError("version-label", "is required outside GitHub Actions (no GITHUB_SHA to default to)");
+}
+
+function optionalProp<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+function parseStateBackedBase(inputs: Inputs, dryRun: boolean): StateBackedBase {
+  const apiUrl = parseServiceUrl("api-url", inputs.optional("api-url") ?? "https://api.statebacked.dev");
+  const keyId = inputs.optional("api-key-id");
+  const secret = inputs.optional("api-key-secret");
+  const token = inputs.optional("token");
+  let auth: StateBackedConnection["auth"];
+  if (token !== undefined) {
+    if (keyId !== undefined || secret !== undefined) {
+      throw new InputError("token", "set either 'token' or 'api-key-id' with 'api-key-secret', not both");
+    }
+    auth = { kind: "token", token };
+  } else if (keyId !== undefined && secret !== undefined) {
+    if (!keyId.startsWith("sbk_")) throw new InputError("api-key-id", "must be a State Backed key id (it starts with 'sbk_')");
+    if (!secret.startsWith("sbsec_")) throw new InputError("api-key-secret", "must be a State Backed key secret (it starts with 'sbsec_')");
+    auth = { kind: "api-key", keyId, secret };
+  } else if (keyId !== undefined) {
+    throw new InputError("api-key-secret", "is required with 'api-key-id'");
+  } else if (secret !== undefined) {
+    throw new InputError("api-key-id", "is required with 'api-key-secret'");
+  } else {
+    throw new InputError("api-key-id", "set 'api-key-id' and 'api-key-secret' (from `smply keys create`), or 'token'");
+  }
+  const orgId = inputs.optional("org-id");
+  if (orgId !== undefined && !/^org_[A-Za-z0-9_-]+$/.test(orgId)) throw new InputError("org-id", `'${orgId}' is not an org id (org_…)`);
+  const machine = inputs.required("machine");
+  if (!MACHINE_NAME_PATTERN.test(machine)) {
+    throw new InputError("machine", `'${machine}' is not a machine name: 1 to 128 of letters, digits, '-' and '_'`);
+  }
+  const secrets = auth.kind === "token" ? [auth.token] : [auth.secret];
+  return {
+    dryRun,
+    http: {
+      maxAttempts: inputs.int("max-attempts", 5, 1, 20),
+      requestTimeoutMs: inputs.int("request-timeout-seconds", 30, 1, 600) * 1000,
+    },
+    statebacked: { apiUrl, auth, ...optionalProp("orgId", orgId) },
+    machine,
+    secrets,
+  };
+}
+
+function parseIndexSelectors(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InputError("index-selectors", `is not valid JSON (${(err as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InputError("index-selectors", 'must be a JSON object of index name to JSON path, e.g. {"email": "$.public.email"}');
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!MACHINE_NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${k}' is not an index name (letters, digits, '-', '_')`);
+    if (typeof v !== "string" || v === "") throw new InputError("index-selectors", `the selector of '${k}' must be a non-empty string (a JSON path)`);
+    out[k] = v;
+  }
+  return out;
+}
+
+async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number): Promise<BulkSettings> {
+  const list = inputs.raw("instances");
+  const file = inputs.optional("instances-file");
+  const all = inputs.bool("all-instances", false);
+  const chosen = [list !== undefined && "'instances'", file !== undefined && "'instances-file'", all && "'all-instances: true'"].filter(Boolean);
+  if (chosen.length > 1) throw new InputError("instances", `choose one way to select instances, not ${chosen.join(" and ")}`);
+  let selection: InstanceSelection;
+  if (all) {
+    selection = { kind: "all" };
+  } else if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      throw new InputError("instances-file", `cannot read '${file}': ${(err as { code?: string }).code ?? (err as Error).message}`);
+    }
+    selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
+  } else if (list !== undefined) {
+    selection = { kind: "list", input: "instances", names: parseNameList(list) };
+  } else {
+    throw new InputError(
+      "instances",
+      operation === "delete-instances"
+        ? "name the instances to delete ('instances' or 'instances-file')"
+        : "select instances with 'instances', 'instances-file' or 'all-instances: true'",
+    );
+  }
+  if (selection.kind === "list" && selection.names.length === 0) {
+    throw new InputError(selection.input, "names no instance");
+  }
+  const shardValue = inputs.optional("shard");
+  let shard: BulkSettings["shard"];
+  if (shardValue !== undefined) {
+    try {
+      shard = parseShard(shardValue);
+    } catch (err) {
+      throw new InputError("shard", (err as Error).message);
+    }
+  }
+  return {
+    selection,
+    concurrency: inputs.int("concurrency", defaultConcurrency, 1, 256),
+    failOnError: inputs.bool("fail-on-error", true),
+    ...optionalProp("shard", shard),
+  };
+}

@@ -1,0 +1,123 @@
+import * as core from "@actions/core";
+import * as github from "@actions/github";
+import { tmpdir } from "node:os";
+import { type Config, buildConfig } from "./config/config.ts";
+import { InputError } from "./config/inputs.ts";
+import { HttpClient } from "./http/client.ts";
+import { defaultRetryPolicy } from "./http/retry.ts";
+import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
+import type { OperationContext, RunEnv } from "./operations/context.ts";
+import { deleteInstances } from "./operations/delete-instances.ts";
+import { publishMigration } from "./operations/publish-migration.ts";
+import { publishVersion } from "./operations/publish-version.ts";
+import { setDesiredVersion } from "./operations/set-desired-version.ts";
+import { writeReport } from "./report/write.ts";
+import { RunReport } from "./report/run-report.ts";
+import { CancelledError, isCancelled, systemClock } from "./runtime/clock.ts";
+import type { Logger } from "./runtime/logger.ts";
+
+/** After SIGINT/SIGTERM the step writes what it has and exits within this time, whatever is still running. */
+const CANCEL_GRACE_MS = 1500;
+
+const coreLogger: Logger = {
+  info: (m) => core.info(m),
+  warning: (m) => core.warning(m),
+  debug: (m) => core.debug(m),
+};
+
+export function runEnv(): RunEnv {
+  const ctx = github.context;
+  const repository = process.env.GITHUB_REPOSITORY ?? "";
+  return {
+    sha: ctx.sha ?? "",
+    repository,
+    runUrl: repository && ctx.runId ? `${ctx.serverUrl}/${repository}/actions/runs/${ctx.runId}` : "",
+    tempDir: process.env.RUNNER_TEMP || tmpdir(),
+  };
+}
+
+/** The action: read the config, run the operation, then write outputs, summary and the step's result. */
+export async function run(): Promise<void> {
+  const env = runEnv();
+  let config: Config;
+  try {
+    config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository });
+  } catch (err) {
+    core.setFailed(err instanceof InputError ? err.message : `Invalid configuration: ${(err as Error).message}`);
+    return;
+  }
+  for (const secret of config.secrets) core.setSecret(secret);
+
+  const report = new RunReport();
+  const controller = new AbortController();
+  const http = new HttpClient({
+    clock: systemClock,
+    logger: coreLogger,
+    signal: controller.signal,
+    policy: { ...defaultRetryPolicy, maxAttempts: "http" in config ? config.http.maxAttempts : defaultRetryPolicy.maxAttempts },
+    ...("http" in config ? { requestTimeoutMs: config.http.requestTimeoutMs } : {}),
+    ...("caCertificate" in config && config.caCertificate ? { ca: config.caCertificate } : {}),
+  });
+  const ctx: OperationContext = {
+    http,
+    logger: coreLogger,
+    clock: systemClock,
+    signal: controller.signal,
+    report,
+    env,
+    mask: (s) => core.setSecret(s),
+  };
+
+  let written: Promise<void> | undefined;
+  const finish = (): Promise<void> => (written ??= writeReport(report));
+
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return;
+    core.warning(`Received ${sig}: the run was cancelled; stopping and writing what was done.`);
+    report.fail(`Cancelled (${sig}) before the operation finished.`);
+    controller.abort(new CancelledError(`cancelled by ${sig}`));
+    // Whatever is still in flight, write the outputs and summary and exit in time.
+    setTimeout(() => {
+      void finish().finally(() => process.exit(1));
+    }, CANCEL_GRACE_MS).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    await dispatch(config, ctx);
+  } catch (err) {
+    if (isCancelled(err, controller.signal)) {
+      report.fail(report.failure ?? "Cancelled before the operation finished.");
+    } else {
+      report.fail(err instanceof Error ? err.message : String(err));
+      if (err instanceof Error && !isExpected(err)) core.debug(err.stack ?? String(err));
+    }
+  } finally {
+    await finish();
+    await (controller.signal.aborted ? http.destroy() : http.close());
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (controller.signal.aborted) process.exit(1);
+}
+
+function dispatch(config: Config, ctx: OperationContext): Promise<void> {
+  switch (config.operation) {
+    case "publish-version":
+      return publishVersion(config, ctx);
+    case "publish-migration":
+      return publishMigration(config, ctx);
+    case "set-desired-version":
+      return setDesiredVersion(config, ctx);
+    case "delete-instances":
+      return deleteInstances(config, ctx);
+    case "complete-appliance-upgrade":
+      return completeApplianceUpgrade(config, ctx);
+  }
+}
+
+/** Errors whose message says it all; anything else also gets its stack in the debug log. */
+function isExpected(err: Error): boolean {
+  return ["ApiError", "UploadError", "InputError", "CodeBundleError", "VersionResolutionError", "TransportError"].includes(err.name);
+}
