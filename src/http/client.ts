@@ -1,4 +1,4 @@
-import { Agent, request as undiciRequest, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { type Clock, abortReason, isCancelled } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/logger.ts";
 import {
@@ -88,27 +88,74 @@ export class HttpClient {
 
   /** One attempt. Throws TransportError on a network failure, the abort reason on cancellation. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const signals = [this.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-    if (signal?.aborted) throw abortReason(signal);
-    const timeout = req.timeoutMs ?? this.requestTimeoutMs;
+    const link = linkSignals(this.signal, req.signal);
+    const signal = link.signal;
     try {
-      const res = await undiciRequest(req.url, {
-        method: req.method,
-        headers: req.headers ?? {},
-        body: req.body ?? null,
-        dispatcher: this.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        ...(signal ? { signal } : {}),
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return makeResponse(res.statusCode, flattenHeaders(res.headers), body);
-    } catch (err) {
       if (signal?.aborted) throw abortReason(signal);
-      if (isCancelled(err)) throw err;
-      throw toTransportError(err);
+      const timeout = req.timeoutMs ?? this.requestTimeoutMs;
+      try {
+        return await this.dispatchOnce(req, signal, timeout);
+      } catch (err) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (isCancelled(err)) throw err;
+        throw toTransportError(err);
+      }
+    } finally {
+      link.unlink();
     }
+  }
+
+  /**
+   * One exchange through undici's dispatch API with a minimal handler: no stream per response,
+   * which keeps garbage (and so memory) low at 10,000 requests a second.
+   */
+  private dispatchOnce(req: HttpRequest, signal: AbortSignal | undefined, timeoutMs: number): Promise<HttpResponse> {
+    const url = typeof req.url === "string" ? new URL(req.url) : req.url;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let status = 0;
+      let headers: Record<string, string> = {};
+      const chunks: Buffer[] = [];
+      const onAbort = (): void => controller?.abort(abortReason(signal!));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        fn();
+      };
+      this.dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method,
+          headers: req.headers ?? {},
+          body: req.body ?? null,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (signal?.aborted) c.abort(abortReason(signal));
+          },
+          onResponseStart(_c, statusCode, h) {
+            status = statusCode;
+            headers = flattenHeaders(h);
+          },
+          onResponseData(_c, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            settle(() => resolve(makeResponse(status, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
+          },
+          onResponseError(_c, err) {
+            settle(() => reject(err));
+          },
+        },
+      );
+    });
   }
 
   /**
@@ -152,6 +199,27 @@ export class HttpClient {
   async destroy(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * One signal that aborts when either does. Unlike AbortSignal.any, the link is undone after the
+ * request, so 100,000 requests against one long-lived run signal leave nothing behind.
+ */
+function linkSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; unlink: () => void } {
+  if (!a || !b || a === b) return { signal: a ?? b, unlink: () => {} };
+  if (a.aborted || b.aborted) return { signal: a.aborted ? a : b, unlink: () => {} };
+  const ctl = new AbortController();
+  const onA = (): void => ctl.abort(a.reason);
+  const onB = (): void => ctl.abort(b.reason);
+  a.addEventListener("abort", onA, { once: true });
+  b.addEventListener("abort", onB, { once: true });
+  return {
+    signal: ctl.signal,
+    unlink: () => {
+      a.removeEventListener("abort", onA);
+      b.removeEventListener("abort", onB);
+    },
+  };
 }
 
 function pathOf(url: string | URL): string {

@@ -136,7 +136,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     sections.push(tally.failureSection(), tally.skipSection(), `Report file: ${code(file.path)}`);
     report.addSummary(sections.filter(Boolean).join("\n\n"));
     logger.info(
-      `${spec.operation}: ${tally.succeeded} ${spec.succeededWord}, ${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(elapsed / 1000).toFixed(1)} s.`,
+      `${spec.operation}: ${tally.succeeded} ${spec.succeededWord}, ${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(elapsed / 1000).toFixed(3)} s.`,
     );
   }
   if (runWideError) report.fail(runWideError);

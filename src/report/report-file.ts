@@ -2,11 +2,16 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
+/** Lines are written in chunks of about this many characters (one write per chunk, not per line). */
+const CHUNK_CHARS = 64 * 1024;
+
 /** A JSON Lines report, streamed to disk so 100,000 outcomes never sit in memory. */
 export class JsonLinesFile {
   readonly path: string;
   private readonly stream: WriteStream;
   private error: Error | undefined;
+  private pending: string[] = [];
+  private pendingChars = 0;
 
   private constructor(path: string) {
     this.path = path;
@@ -21,10 +26,21 @@ export class JsonLinesFile {
   }
 
   write(record: object): void {
-    this.stream.write(`${JSON.stringify(record)}\n`);
+    const line = JSON.stringify(record);
+    this.pending.push(line);
+    this.pendingChars += line.length + 1;
+    if (this.pendingChars >= CHUNK_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.stream.write(`${this.pending.join("\n")}\n`);
+    this.pending = [];
+    this.pendingChars = 0;
   }
 
   async close(): Promise<void> {
+    this.flush();
     await new Promise<void>((resolve) => this.stream.end(resolve));
     if (this.error) throw this.error;
   }

@@ -1,0 +1,154 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { signApiKeyToken } from "../src/statebacked/token.ts";
+import { parseOutputFile } from "../__tests__/helpers/run-action.ts";
+import { type FakeOptions, SCOPES_ALL, startFakeStateBacked } from "../__tests__/fakes/statebacked/server.ts";
+
+/**
+ * `npm run bench`: performance figures against the fake servers on loopback. Prints figures and
+ * ratios to their targets; it asserts nothing (speed is measured, not tested). The action runs as
+ * the runner runs it: the built dist/index.js in its own process.
+ */
+const root = resolve(import.meta.dirname, "..");
+const DIST = join(root, "dist/index.js");
+const KEY = { keyId: "sbk_bench", secret: "sbsec_bench_secret", orgId: "org_bench", scopes: [...SCOPES_ALL] };
+const work = mkdtempSync(join(tmpdir(), "bench-"));
+
+interface ActionResult {
+  wallMs: number;
+  bulkMs: number;
+  outputs: Record<string, string>;
+  maxRssMb: number;
+  rejectedOverCap: number;
+}
+
+async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<string, string> = {}): Promise<ActionResult> {
+  const fake = await startFakeStateBacked({ keys: [KEY], ...fakeOpts });
+  fake.recordRequests = false;
+  fake.addMachine("bench");
+  const v1 = fake.addVersion("bench", "v1");
+  const v2 = fake.addVersion("bench", "v2", { current: true });
+  fake.addMigration("bench", v1.id, v2.id);
+  const names = Array.from({ length: n }, (_, i) => `instance-${i}`);
+  fake.addInstances("bench", names, v1.id);
+  const namesFile = join(work, `names-${n}.txt`);
+  writeFileSync(namesFile, names.join("\n"));
+  const outFile = join(work, `out-${Date.now()}.txt`);
+  writeFileSync(outFile, "");
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    GITHUB_OUTPUT: outFile,
+    RUNNER_TEMP: work,
+    "INPUT_OPERATION": "set-desired-version",
+    "INPUT_API-URL": fake.url,
+    "INPUT_API-KEY-ID": KEY.keyId,
+    "INPUT_API-KEY-SECRET": KEY.secret,
+    INPUT_MACHINE: "bench",
+    "INPUT_INSTANCES-FILE": namesFile,
+    "INPUT_TO-VERSION": v2.id,
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const started = performance.now();
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "--import", join(root, "bench/rss-reporter.mjs"), DIST], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on("close", r));
+  const wallMs = performance.now() - started;
+  const rejectedOverCap = fake.rejectedOverCap;
+  await fake.close();
+  if (process.env.BENCH_DEBUG) {
+    console.log(stderr.split("\n").filter((l) => l.startsWith("PEAK")).join("\n"));
+    writeFileSync(join(work, "action-stdout.txt"), stdout);
+    console.log(`(action stdout in ${join(work, "action-stdout.txt")})`);
+  }
+  if (code !== 0) throw new Error(`the action failed (exit ${code}):\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+  const bulk = /updated, .* in ([\d.]+) s\./.exec(stdout);
+  const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr);
+  return {
+    wallMs,
+    bulkMs: bulk ? Number(bulk[1]) * 1000 : Number.NaN,
+    outputs: parseOutputFile(readFileSync(outFile, "utf8")),
+    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    rejectedOverCap,
+  };
+}
+
+async function bareLoop(n: number, concurrency: number): Promise<{ elapsedMs: number; failed: number }> {
+  const fake = await startFakeStateBacked({ keys: [KEY] });
+  fake.recordRequests = false;
+  fake.addMachine("bench");
+  const v1 = fake.addVersion("bench", "v1");
+  const v2 = fake.addVersion("bench", "v2", { current: true });
+  fake.addMigration("bench", v1.id, v2.id);
+  const names = Array.from({ length: n }, (_, i) => `instance-${i}`);
+  fake.addInstances("bench", names, v1.id);
+  const namesFile = join(work, `bare-${n}.txt`);
+  writeFileSync(namesFile, names.join("\n"));
+  const token = signApiKeyToken(KEY, { sub: "bench" }, Math.floor(Date.now() / 1000));
+  const child = spawn(process.execPath, [join(root, "bench/bare-loop.ts"), fake.url, "bench", token, namesFile, String(concurrency), v2.id], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  await new Promise((r) => child.on("close", r));
+  await fake.close();
+  return JSON.parse(out) as { elapsedMs: number; failed: number };
+}
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const lines: string[] = [];
+const say = (s: string) => {
+  lines.push(s);
+  console.log(s);
+};
+
+say("# Benchmarks (loopback fakes; the action runs as dist/index.js in its own process)\n");
+
+// `npm run bench -- 2 4` runs only those scenarios.
+const only = new Set(process.argv.slice(2).map(Number));
+const want = (n: number) => only.size === 0 || only.has(n);
+
+if (want(1)) {
+  const n = 10_000;
+  const ideal = (n * 20) / 64;
+  const r = await benchSetDesired(n, { latencyMs: 20, maxInFlight: 64 }, { concurrency: "64" });
+  say(`1. ${n} instances, 20 ms latency, server cap 64 in flight, concurrency 64`);
+  say(`   wall ${fmt(r.wallMs)} (bulk phase ${fmt(r.bulkMs)}); limit ${n} x 20 ms / 64 = ${fmt(ideal)}`);
+  say(`   ratio wall/limit ${(r.wallMs / ideal).toFixed(3)} (bulk phase ${(r.bulkMs / ideal).toFixed(3)}); target <= 1.2; failed ${r.outputs["failed-count"]}, 429s ${r.rejectedOverCap}\n`);
+}
+if (want(2)) {
+  const n = 10_000;
+  const ideal = (n * 20) / 16;
+  const r = await benchSetDesired(n, { latencyMs: 20, maxInFlight: 16 });
+  say(`2. ${n} instances, 20 ms latency, server cap 16 (429 above it), concurrency left at its default (32)`);
+  say(`   wall ${fmt(r.wallMs)} (bulk phase ${fmt(r.bulkMs)}); limit ${n} x 20 ms / 16 = ${fmt(ideal)}`);
+  say(`   ratio wall/limit ${(r.wallMs / ideal).toFixed(3)} (bulk phase ${(r.bulkMs / ideal).toFixed(3)}); target <= 1.5; failed ${r.outputs["failed-count"]} (target 0), 429s answered ${r.rejectedOverCap}\n`);
+}
+if (want(3)) {
+  const n = 20_000;
+  const bare = await bareLoop(n, 32);
+  const r = await benchSetDesired(n, {}, { concurrency: "32" });
+  const actionRate = n / (r.bulkMs / 1000);
+  const bareRate = n / (bare.elapsedMs / 1000);
+  say(`3. ${n} instances, zero latency, concurrency 32`);
+  say(`   action ${actionRate.toFixed(0)}/s (bulk phase ${fmt(r.bulkMs)}, wall ${fmt(r.wallMs)}); bare undici loop ${bareRate.toFixed(0)}/s (${fmt(bare.elapsedMs)})`);
+  say(`   ratio action/bare ${(actionRate / bareRate).toFixed(3)}; target >= 0.8\n`);
+}
+if (want(4)) {
+  const n = 100_000;
+  const r = await benchSetDesired(n, {}, {});
+  say(`4. ${n} instances, zero latency, default concurrency`);
+  say(`   peak RSS ${r.maxRssMb.toFixed(0)} MB; target <= 200 MB (wall ${fmt(r.wallMs)}, ${(n / (r.bulkMs / 1000)).toFixed(0)}/s, updated ${r.outputs["succeeded-count"]})\n`);
+}
+if (want(5)) try {
+  const { benchAppgate } = (await import("./appgate.ts")) as { benchAppgate: () => Promise<string[]> };
+  for (const l of await benchAppgate()) say(l);
+} catch (err) {
+  say(`5. Appgate fleet: not measured (${(err as Error).message})`);
+}
+writeFileSync(join(work, "bench.txt"), lines.join("\n"));
