@@ -40,7 +40,8 @@ describe("dist/index.js: set-desired-version", () => {
     expect(new Set(lines.map((l) => JSON.parse(l).instance)).size).toBe(2000);
     expect(r.outputs["report-file"]!.startsWith(r.tempDir)).toBe(true);
     expect(r.summary).toContain("Set desired version of `app`");
-    expect(r.summary).toMatch(/\| Updated \| 2000 \|/);
+    expect(r.summary).toContain("| Selected | Updated | Skipped | Failed |\n| --- | --- | --- | --- |\n| 2000 | 2000 | 0 | 0 |");
+    expect(r.summary).toContain("**Requests**: 250 retried (50 rate limited)"); // 50 x 2 503s + 50 429s + 50 x 2 drops
     expect(visibleText(r)).not.toContain(KEY.secret);
   });
 

@@ -4,7 +4,7 @@ import type { BulkSettings, HttpSettings } from "../config/config.ts";
 import type { HttpResponse } from "../http/client.ts";
 import { TransportError, defaultRetryPolicy } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
-import { code, table } from "../report/markdown.ts";
+import { code, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
 import { runFactRows } from "../report/run-facts.ts";
 import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
@@ -76,6 +76,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   let runWideError: string | undefined;
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   let cancelled = false;
+  let traffic: [string, string] | undefined;
   try {
     if (spec.settings.dryRun) {
       for (const name of spec.candidates) record({ name, outcome: "skipped", reason: `dry run: would be ${spec.succeededWord}` });
@@ -111,6 +112,12 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         onProgress: (p) => logger.info(formatProgress(p)),
       });
       cancelled = result.cancelled;
+      traffic = [
+        "Requests",
+        `${result.retries} retried (${result.rateLimitedResponses} rate limited); concurrency ${spec.settings.concurrency}` +
+          (result.minConcurrency < spec.settings.concurrency ? `, lowered to ${result.minConcurrency} while rate limited` : ""),
+      ];
+      if (result.retries > 0) logger.info(`${result.retries} requests were retried (${result.rateLimitedResponses} rate limited).`);
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
@@ -121,7 +128,8 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     report.setOutput("failed-instances", tally.failedNames.join("\n"));
     const sections = [
       `### ${spec.settings.dryRun ? "Dry run: " : ""}${spec.title}`,
-      tally.countsTable(capitalize(spec.succeededWord), elapsed, [...spec.facts, ...runFactRows(ctx.env)]),
+      tally.countsTable(capitalize(spec.succeededWord)),
+      facts([...spec.facts, ...tally.timing(elapsed), ...(traffic ? [traffic] : []), ...runFactRows(ctx.env)]),
     ];
     if (runWideError) sections.push(`> [!CAUTION]\n> Stopped: ${runWideError}`);
     if (spec.listSucceeded && tally.succeeded > 0) {

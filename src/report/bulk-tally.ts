@@ -1,5 +1,5 @@
 import type { ItemOutcome } from "../bulk/pool.ts";
-import { code, escapeCell, facts, formatDuration, table } from "./markdown.ts";
+import { code, escapeCell, formatDuration, table } from "./markdown.ts";
 
 /** Rows shown per failure reason, and names of succeeded instances listed, in the summary. */
 export const SUMMARY_ROWS_PER_REASON = 20;
@@ -76,17 +76,16 @@ export class BulkTally {
     return `#### Skipped\n\n${table(["Reason", "Instances"], rows, SUMMARY_REASON_GROUPS)}`;
   }
 
-  countsTable(succeededLabel: string, elapsedMs: number, extra: readonly (readonly [string, string])[] = []): string {
+  /** The counts as one table row a person takes in at a glance. */
+  countsTable(succeededLabel: string): string {
+    const failed = this.notDone > 0 ? `${this.failed} (${this.notDone} not done)` : String(this.failed);
+    return table(["Selected", succeededLabel, "Skipped", "Failed"], [[this.total, this.succeeded, this.skipped, failed]]);
+  }
+
+  /** Time and rate, for the facts list. */
+  timing(elapsedMs: number): [string, string][] {
     const rate = elapsedMs > 0 ? (this.total / (elapsedMs / 1000)).toFixed(1) : "n/a";
-    return facts([
-      ...extra,
-      ["Selected", String(this.total)],
-      [succeededLabel, String(this.succeeded)],
-      ["Skipped", String(this.skipped)],
-      ["Failed", this.notDone > 0 ? `${this.failed} (${this.notDone} not done: cancelled)` : String(this.failed)],
-      ["Time", formatDuration(elapsedMs)],
-      ["Rate", `${rate} instances/s`],
-    ]);
+    return [["Time", `${formatDuration(elapsedMs)} (${rate} instances/s)`]];
   }
 }
 

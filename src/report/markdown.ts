@@ -20,9 +20,9 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
   return lines.join("\n");
 }
 
-/** A two-column key/value table. */
+/** Key/value facts as a list ("- **Machine**: `shop`"), which reads better than a header-less table. */
 export function facts(pairs: readonly (readonly [string, string | number])[]): string {
-  return table(["", ""], pairs);
+  return pairs.map(([k, v]) => `- **${k}**: ${String(v).replace(/\r?\n/g, " ")}`).join("\n");
 }
 
 export function formatDuration(ms: number): string {
