@@ -43,7 +43,11 @@ export async function run(): Promise<void> {
   try {
     config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository });
   } catch (err) {
-    core.setFailed(err instanceof InputError ? err.message : `Invalid configuration: ${(err as Error).message}`);
+    // Nothing was sent. Say so where a person looks: the annotation and the job summary.
+    const report = new RunReport();
+    report.fail(err instanceof InputError ? err.message : `Invalid configuration: ${(err as Error).message}`);
+    report.addSummary("### The step did not start: invalid input\n\nNo request was sent. Fix the input named below in the workflow file.");
+    await writeReport(report);
     return;
   }
   for (const secret of config.secrets) core.setSecret(secret);

@@ -91,6 +91,8 @@ describe("dist/index.js: publish", () => {
     const r = await runAction({ operation: "publish-version", ...auth(), "version-file": "x.js", "make-current": "maybe" });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("::error::Input 'make-current': must be 'true' or 'false', got 'maybe'");
+    expect(r.summary).toContain("No request was sent");
+    expect(r.summary).toContain("Input 'make-current'");
     expect(fake.requests).toHaveLength(0);
   });
 });

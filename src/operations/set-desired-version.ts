@@ -1,5 +1,4 @@
 import type { SetDesiredVersionConfig } from "../config/config.ts";
-import { inShard } from "../bulk/selection.ts";
 import { code } from "../report/markdown.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
@@ -69,7 +68,7 @@ async function chooseInstances(
   if (needListing) {
     versions = new Map();
     for await (const page of api.instances(config.machine)) {
-      for (const i of page) if (!config.shard || inShard(i.slug, config.shard)) versions.set(i.slug, i.machineVersion.id);
+      for (const i of page) versions.set(i.slug, i.machineVersion.id);
     }
   }
   const names = config.selection.kind === "all" ? [...versions!.keys()] : config.selection.names;
