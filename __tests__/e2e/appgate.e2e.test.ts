@@ -1,0 +1,124 @@
+/**
+ * complete-appliance-upgrade through the built dist/index.js, run as the runner runs it, against
+ * the fake Controller on loopback, with the real timings (first poll after 1 s, up to 10 s).
+ * The fleet's durations are short so that a whole run takes seconds.
+ */
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ActionRun, runAction, visibleText } from "../helpers/run-action.ts";
+import { FAKE_PASSWORD, FAKE_USERNAME, type FakeController, type FakeControllerOptions, startFakeController } from "../fakes/appgate/fake-controller.ts";
+import { ALL_NAMES, CONTROLLERS, GATEWAYS_BY_SITE, HA_CONNECTORS, standardFleet, type SpecOverrides } from "../fakes/appgate/fleet.ts";
+
+let fake: FakeController | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+async function start(overrides: SpecOverrides = {}, options: Partial<FakeControllerOptions> = {}): Promise<FakeController> {
+  fake = await startFakeController({ appliances: standardFleet(overrides), installMs: 300, rebootMs: 200, readyLagMs: 50, ...options });
+  return fake;
+}
+
+const inputs = (f: FakeController, extra: Record<string, string> = {}): Record<string, string> => ({
+  operation: "complete-appliance-upgrade",
+  "controller-url": f.url,
+  username: FAKE_USERNAME,
+  password: FAKE_PASSWORD,
+  ...extra,
+});
+
+const list = (run: ActionRun, name: string): string[] => JSON.parse(run.outputs[name] ?? "null") as string[];
+
+function noSecrets(run: ActionRun, f: FakeController): void {
+  expect(run.stdout).toContain(`::add-mask::${FAKE_PASSWORD}`);
+  const visible = visibleText(run);
+  expect(visible).not.toContain(FAKE_PASSWORD);
+  expect(f.issuedTokens.length).toBeGreaterThan(0);
+  for (const t of f.issuedTokens) {
+    expect(run.stdout).toContain(`::add-mask::${t}`);
+    expect(visible).not.toContain(t);
+  }
+}
+
+describe("dist/index.js: complete-appliance-upgrade", () => {
+  it("upgrades the reference fleet in order and reports it", async () => {
+    const f = await start();
+    const run = await runAction(inputs(f));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(list(run, "upgraded").sort()).toEqual([...ALL_NAMES].sort());
+    expect(list(run, "skipped")).toEqual([]);
+    expect(list(run, "failed")).toEqual([]);
+    expect(f.events.filter((e) => e.type === "complete")[0]?.appliance).toBe("ctrl-1");
+    expect(f.maxConcurrentDown(CONTROLLERS)).toBe(1);
+    for (const names of Object.values(GATEWAYS_BY_SITE)) expect(f.maxConcurrentDown(names)).toBe(1);
+    expect(f.maxConcurrentDown(HA_CONNECTORS)).toBe(1);
+    for (const n of ALL_NAMES) expect(f.appliance(n), n).toMatchObject({ version: "6.5.0-32000", volume: 2 });
+
+    // The device id is derived from the repository and controller-url: the same on every login.
+    expect(f.logins[0]!.deviceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
+    expect(run.stdout).toContain("Primary Controller: ctrl-1");
+    expect(run.stdout).toMatch(/Batch 1 of 2: gw-a1, portal-1, conn-1, gw-b1, gw-c1 \(5 in parallel\)/);
+    expect(run.stdout).toMatch(/gw-b2: upgraded to 6\.5\.0-32000 \(partition 1 → 2\)/);
+    expect(run.summary).toContain("All planned appliances upgraded");
+    expect(run.summary).toMatch(/\| ctrl-1 \| Controller \(primary\) \| Default \| 6\.4\.2-31000 \| 6\.5\.0-32000 \| 1 \| 2 \| [\d.]+ s \| upgraded \|/);
+    const report = JSON.parse(readFileSync(run.outputs["report-file"]!, "utf8")) as { result: string; appliances: unknown[] };
+    expect(run.outputs["report-file"]!.startsWith(run.tempDir)).toBe(true);
+    expect(report.result).toBe("succeeded");
+    expect(report.appliances).toHaveLength(ALL_NAMES.length);
+    noSecrets(run, f);
+  });
+
+  it("dry run: pre-flight and plan, no change", async () => {
+    const f = await start({ "gw-c2": { offline: true } });
+    const run = await runAction(inputs(f, { "dry-run": "true" }));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(f.writes()).toEqual([]);
+    expect(list(run, "skipped")).toEqual(["gw-c2"]);
+    expect(list(run, "upgraded")).toEqual([]);
+    expect(run.summary).toContain("Dry run: the plan below was not carried out");
+    expect(run.summary).toContain("| Primary Controller | ctrl-1 |");
+  });
+
+  it("a failing gateway fails the step after its batch; an offline Controller aborts before any change", async () => {
+    const f = await start({ "gw-a1": { failInstall: true } });
+    const run = await runAction(inputs(f, { appliances: "gw-a1, gw-a2, gw-b1" }));
+    expect(run.code).toBe(1);
+    expect(list(run, "failed")).toEqual(["gw-a1"]);
+    expect(list(run, "upgraded")).toEqual(["gw-b1"]);
+    expect(list(run, "skipped")).toContain("gw-a2");
+    expect(f.appliance("gw-a2").upgradeStatus).toBe("ready");
+    expect(run.stdout).toMatch(/::error.*gw-a1/);
+    await f.close();
+
+    const g = await start({ "ctrl-2": { offline: true } });
+    const aborted = await runAction(inputs(g));
+    expect(aborted.code).toBe(1);
+    expect(g.writes()).toEqual([]);
+    expect(aborted.stdout).toContain("Controller ctrl-2 is offline");
+    expect(aborted.summary).toContain("Pre-flight stopped the run; nothing was changed");
+  });
+
+  it("rejects bad input before any request, naming the input", async () => {
+    const f = await start();
+    const run = await runAction(inputs(f, { "max-unavailable": "0" }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("Input 'max-unavailable'");
+    expect(f.requests).toEqual([]);
+  });
+
+  it("on SIGTERM stops starting appliances, reports the ones still installing, writes outputs and summary in time", async () => {
+    const f = await start({ "gw-a1": { installMs: 120_000 }, "gw-b1": { installMs: 120_000 } });
+    const run = await runAction(inputs(f, { appliances: "gw-a1, gw-a2, gw-b1" }), {
+      signal: { name: "SIGTERM", when: (out) => out.includes("gw-a1: installing") },
+    });
+    expect(run.code).toBe(1);
+    expect(run.exitAfterSignalMs).toBeLessThan(2_000);
+    expect(list(run, "unfinished").sort()).toEqual(["gw-a1", "gw-b1"]);
+    expect(list(run, "skipped")).toContain("gw-a2");
+    expect(f.events.filter((e) => e.type === "complete").map((e) => e.appliance)).not.toContain("gw-a2");
+    expect(f.appliance("gw-a1").phase).toBe("installing");
+    expect(run.summary).toMatch(/Still under way on the Controller.*gw-a1 \(installing\)/);
+    expect(run.outputs["report-file"]).toBeTruthy();
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * One appliance's upgrade on virtual time (FakeClock) against a scripted Controller: backoff,
+ * deadlines, what is waited out and what is not, lost answers, cancellation, verification.
+ */
+import { describe, expect, it } from "vitest";
+import type { CallOptions, ControllerApi } from "../../src/appgate/client.ts";
+import { AppgateApiError, MisroutedError } from "../../src/appgate/errors.ts";
+import type { PlannedAppliance } from "../../src/appgate/plan.ts";
+import type { ApplianceRecord } from "../../src/appgate/records.ts";
+import { DEFAULT_TIMINGS } from "../../src/appgate/timings.ts";
+import { upgradeAppliance } from "../../src/appgate/upgrade-one.ts";
+import { parseVersion } from "../../src/appgate/version.ts";
+import { TransportError } from "../../src/http/retry.ts";
+import { MemoryLogger } from "../../src/runtime/logger.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+
+const MIN = 60_000;
+
+/** A scripted appliance: the upgrade status as a function of virtual time since complete. */
+class World implements ControllerApi {
+  calls: { method: string; path: string; at: number; body?: unknown }[] = [];
+  completedAt: number | undefined;
+  switchedAt: number | undefined;
+  status = "ready";
+  volume = 1;
+  version = "6.4.2-31000";
+  state = "appliance_ready";
+  /** Overrides the answer to a GET of the upgrade status (e.g. throw while rebooting). */
+  onStatus: ((w: World) => unknown) | undefined;
+  onPost: ((w: World, path: string) => unknown) | undefined;
+  readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
+
+  async get(path: string, _o: Omit<CallOptions, "body">): Promise<unknown> {
+    this.calls.push({ method: "GET", path, at: this.clock.now() });
+    if (path.endsWith("/upgrade")) {
+      if (this.onStatus) return this.onStatus(this);
+      return { status: this.status, details: this.status === "ready" ? "appgate-6.5.0-32000-release.img.zip" : "" };
+    }
+    if (path === "/appliances/status") {
+      return { data: [{ id: "id-gw", status: "healthy", state: this.state, applianceVersion: this.version, details: { volumeNumber: this.volume } }] };
+    }
+    throw new AppgateApiError("get", 404);
+  }
+
+  async post(path: string, o: CallOptions): Promise<unknown> {
+    this.calls.push({ method: "POST", path, at: this.clock.now(), body: o.body });
+    if (this.onPost) return this.onPost(this, path);
+    return this.accept(path);
+  }
+
+  accept(path: string): unknown {
+    if (path.endsWith("/complete")) {
+      if (this.status !== "ready") throw new AppgateApiError("complete", 412);
+      this.completedAt = this.clock.now();
+      this.status = "installing";
+    } else if (path.endsWith("/switch-partition")) {
+      if (this.status !== "success") throw new AppgateApiError("switch", 412);
+      this.switchedAt = this.clock.now();
+    }
+    return { id: "change-1" };
+  }
+
+  /** After complete: installing for `install` ms, then success; after switch: down `reboot` ms, then idle on the new partition. */
+  lifecycle(install: number, reboot: number, down: () => unknown = () => Promise.reject(new TransportError("connection refused (x)", "ECONNREFUSED", true, true))): void {
+    this.onStatus = (w) => {
+      const t = w.clock.now();
+      if (w.switchedAt !== undefined) {
+        if (t < w.switchedAt + reboot) return down();
+        w.status = "idle";
+        w.volume = 2;
+        w.version = "6.5.0-32000";
+      } else if (w.completedAt !== undefined && t >= w.completedAt + install) {
+        w.status = "success";
+      }
+      return { status: w.status, details: "" };
+    };
+  }
+}
+
+const planned: PlannedAppliance = {
+  id: "id-gw",
+  name: "gw",
+  role: "Gateway",
+  site: "A",
+  roles: ["gateway"],
+  action: "complete",
+  switchPartition: false,
+  isPrimary: false,
+  target: parseVersion("6.5.0-32000")!,
+  targetText: "appgate-6.5.0-32000-release.img.zip",
+  startStatus: "ready",
+  versionBefore: "6.4.2-31000",
+  partitionBefore: 1,
+};
+
+function setup(timeoutMs = 30 * MIN) {
+  const clock = new FakeClock();
+  const sleeps: number[] = [];
+  const sleep = clock.sleep.bind(clock);
+  clock.sleep = (ms, signal) => {
+    sleeps.push(ms);
+    return sleep(ms, signal);
+  };
+  const world = new World(clock);
+  const logger = new MemoryLogger();
+  const controller = new AbortController();
+  const rec: ApplianceRecord = { id: "id-gw", name: "gw", role: "Gateway", site: "A", outcome: "not-started", partitionBefore: 1, versionBefore: "6.4.2-31000" };
+  const go = () =>
+    upgradeAppliance(planned, rec, {
+      client: world,
+      clock,
+      signal: controller.signal,
+      logger,
+      timings: DEFAULT_TIMINGS,
+      applianceTimeoutMs: timeoutMs,
+    });
+  return { clock, sleeps, world, logger, controller, rec, go };
+}
+
+describe("upgradeAppliance", () => {
+  it("completes, polls with backoff 1 s doubling to 10 s (again from 1 s after a change), switches, verifies", async () => {
+    const { clock, sleeps, world, rec, go } = setup();
+    world.lifecycle(60_000, 20_000);
+    const result = await clock.run(go());
+    expect(result).toEqual({});
+    expect(rec).toMatchObject({ outcome: "upgraded", versionAfter: "6.5.0-32000", partitionAfter: 2 });
+    // Install (60 s): 1+2+4+8+10+10+10+10+10 = 65 s of waiting to see success.
+    expect(sleeps.slice(0, 9)).toEqual([1000, 2000, 4000, 8000, 10000, 10000, 10000, 10000, 10000]);
+    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([
+      "/appliances/id-gw/upgrade/complete",
+      "/appliances/id-gw/upgrade/switch-partition",
+    ]);
+    expect(world.calls[1]!.body).toEqual({ switchPartition: false });
+    // Reboot (20 s): connection refused is waited out; the first refusal restarts the backoff.
+    expect(world.switchedAt! - world.completedAt!).toBe(65_000);
+    expect(rec.finishedAt! - rec.startedAt!).toBeLessThan(65_000 + 20_000 + 10_000);
+  });
+
+  it("waits out 502 and timeouts while the appliance reboots", async () => {
+    const { clock, world, rec, go } = setup();
+    let n = 0;
+    world.lifecycle(5_000, 30_000, () => {
+      n++;
+      throw n % 2 ? new AppgateApiError("reading", 502) : new TransportError("request timed out (x)", "UND_ERR_HEADERS_TIMEOUT", false, true);
+    });
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(n).toBeGreaterThan(2);
+  });
+
+  it("fails after the appliance timeout, saying what it waited for and what it last saw", async () => {
+    const { clock, world, rec, go, sleeps } = setup(30 * MIN);
+    world.lifecycle(Infinity, 0);
+    await clock.run(go());
+    expect(rec.outcome).toBe("failed");
+    expect(rec.reason).toBe("timed out after 1800 s waiting for gw to reach upgrade status success or idle (last seen: installing)");
+    expect(clock.now() - rec.startedAt!).toBe(30 * MIN);
+    expect(sleeps.length).toBeLessThan(30 * 6 + 10); // ~ every 10 s, not a busy loop
+  });
+
+  it("a 503 is fatal", async () => {
+    const { clock, world, rec, go } = setup();
+    world.onStatus = (w) => {
+      if (w.completedAt !== undefined) throw new MisroutedError("reading the upgrade status of gw");
+      return { status: "ready", details: "appgate-6.5.0-32000-release.img.zip" };
+    };
+    const result = await clock.run(go());
+    expect(result.fatal).toBeInstanceOf(MisroutedError);
+    expect(rec.outcome).toBe("failed");
+  });
+
+  it("a switch-partition whose answer is lost: the status is read again and the request is not repeated", async () => {
+    const { clock, world, rec, go } = setup();
+    world.lifecycle(3_000, 15_000);
+    world.onPost = (w, path) => {
+      w.accept(path);
+      if (path.endsWith("/switch-partition")) throw new TransportError("connection dropped (socket hang up)", "UND_ERR_SOCKET", false, true);
+      return { id: "c" };
+    };
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(world.calls.filter((c) => c.path.endsWith("/switch-partition"))).toHaveLength(1);
+  });
+
+  it("a complete refused with 412 while still ready is sent again, up to changeAttempts", async () => {
+    const { clock, world, rec, go } = setup();
+    world.onPost = () => {
+      throw new AppgateApiError("completing the upgrade of gw", 412, "appliance_state_error", "busy");
+    };
+    await clock.run(go());
+    expect(rec.outcome).toBe("failed");
+    expect(world.calls.filter((c) => c.path.endsWith("/complete"))).toHaveLength(3);
+    expect(rec.reason).toMatch(/HTTP 412 appliance_state_error: busy \(upgrade status: ready/);
+  });
+
+  it("fails the verification when the partition did not change or the version is not the prepared one", async () => {
+    const a = setup();
+    a.world.lifecycle(1_000, 1_000);
+    const orig = a.world.onStatus!;
+    a.world.onStatus = (w) => {
+      const r = orig(w);
+      w.volume = 1;
+      return r;
+    };
+    await a.clock.run(a.go());
+    expect(a.rec).toMatchObject({ outcome: "failed", reason: "never switched partition (still on volume 1)" });
+
+    const b = setup();
+    b.world.lifecycle(1_000, 1_000);
+    const orig2 = b.world.onStatus!;
+    b.world.onStatus = (w) => {
+      const r = orig2(w);
+      if (w.status === "idle") w.version = "6.4.9-1";
+      return r;
+    };
+    await b.clock.run(b.go());
+    expect(b.rec).toMatchObject({ outcome: "failed", reason: "runs 6.4.9-1 after the upgrade, not the prepared 6.5.0-32000" });
+  });
+
+  it("waits for the state to be ready before verifying", async () => {
+    const { clock, world, rec, go } = setup();
+    world.lifecycle(1_000, 1_000);
+    world.state = "appliance_starting";
+    const run = go();
+    await clock.advance(30_000);
+    expect(rec.outcome).toBe("unfinished");
+    expect(rec.lastSeen).toBe("status healthy, state appliance_starting");
+    world.state = "appliance_ready";
+    await clock.run(run);
+    expect(rec.outcome).toBe("upgraded");
+  });
+
+  it("on cancellation returns at once, reporting the appliance as still under way", async () => {
+    const { clock, world, rec, go, controller } = setup();
+    world.lifecycle(10 * MIN, 0);
+    const run = go();
+    await clock.advance(45_000);
+    controller.abort();
+    const result = await run;
+    expect(result).toEqual({ cancelled: true });
+    expect(rec.outcome).toBe("unfinished");
+    expect(rec.reason).toMatch(/cancelled while under way \(last seen: installing\).*run again to resume/);
+    expect(clock.pending).toBe(0);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * The Controller admin API client: versioned Accept header, login with a stable device id, a
+ * second login (once per call) when a token expires, and errors that say what was being done.
+ * Every request goes through the action's HttpClient.
+ */
+import type { AppgateAuth } from "../config/appgate.ts";
+import type { HttpClient, HttpMethod, HttpResponse } from "../http/client.ts";
+import type { Retryability } from "../http/retry.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { errorMessageOf } from "./api-types.ts";
+import { AppgateApiError, AuthError, MisroutedError } from "./errors.ts";
+
+export interface AppgateClientOptions {
+  http: HttpClient;
+  /** The admin API base, e.g. https://ctrl.example.com:8443/admin. */
+  baseUrl: URL;
+  auth: AppgateAuth;
+  /** Peer API version; when absent, connect() reads it from GET /version. */
+  apiVersion?: number;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Told of every token a login returns, so it can be masked in logs. */
+  onToken?: (token: string) => void;
+}
+
+export interface CallOptions {
+  /** JSON body. */
+  body?: unknown;
+  /** `none` (default): one attempt through HttpClient.send(); otherwise HttpClient.request() with it. */
+  retry?: Retryability;
+  timeoutMs?: number;
+  /** What the call does, for error messages ("reading the upgrade status of gw-1"). */
+  what: string;
+}
+
+/** The calls the upgrade logic makes; AppgateClient is the real one, unit tests script their own. */
+export interface ControllerApi {
+  get(path: string, opts: Omit<CallOptions, "body">): Promise<unknown>;
+  post(path: string, opts: CallOptions): Promise<unknown>;
+}
+
+export class AppgateClient implements ControllerApi {
+  private readonly http: HttpClient;
+  private readonly base: string;
+  private readonly auth: AppgateAuth;
+  private readonly logger: Logger;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onToken: ((token: string) => void) | undefined;
+  private version: number | undefined;
+  private token: string | undefined;
+  private generation = 0;
+  private loggingIn: Promise<void> | undefined;
+  /** Logins done (the first one included). */
+  logins = 0;
+
+  constructor(opts: AppgateClientOptions) {
+    this.http = opts.http;
+    this.base = opts.baseUrl.href.replace(/\/+$/, "");
+    this.auth = opts.auth;
+    this.logger = opts.logger;
+    this.signal = opts.signal;
+    this.onToken = opts.onToken;
+    this.version = opts.apiVersion;
+    if (opts.auth.kind === "token") this.token = opts.auth.token;
+  }
+
+  get apiVersion(): number {
+    if (this.version === undefined) throw new Error("AppgateClient: connect() first");
+    return this.version;
+  }
+
+  /** Settles the API version (GET /version unless given) and signs in. */
+  async connect(): Promise<void> {
+    if (this.version === undefined) {
+      const res = await this.http.request({
+        method: "GET",
+        url: `${this.base}/version`,
+        headers: { Accept: "application/json" },
+        retry: "idempotent",
+        ...this.sig(),
+      });
+      if (res.status !== 200) throw apiError("reading the API version (GET /version)", res);
+      const peer = (parseJson(res, "reading the API version") as { peerVersion?: unknown } | undefined)?.peerVersion;
+      if (typeof peer !== "number" || !Number.isInteger(peer)) {
+        throw new Error("reading the API version (GET /version): the answer has no peerVersion; set api-version");
+      }
+      this.version = peer;
+      this.logger.info(`Controller peer API version: ${peer}`);
+    }
+    if (this.auth.kind === "password") await this.login();
+  }
+
+  async get(path: string, opts: Omit<CallOptions, "body">): Promise<unknown> {
+    return this.call("GET", path, opts);
+  }
+
+  async post(path: string, opts: CallOptions): Promise<unknown> {
+    return this.call("POST", path, opts);
+  }
+
+  private async call(method: HttpMethod, path: string, opts: CallOptions): Promise<unknown> {
+    if (this.token === undefined) await this.relogin(this.generation);
+    const generation = this.generation;
+    let res = await this.once(method, path, opts);
+    if (res.status === 401) {
+      if (this.auth.kind === "token") {
+        throw new AuthError(
+          `${opts.what}: the Controller refused the token (HTTP 401); it may have expired. Use username and password, which the action renews`,
+        );
+      }
+      this.logger.info(`${opts.what}: token refused (HTTP 401); signing in again`);
+      await this.relogin(generation);
+      res = await this.once(method, path, opts);
+      if (res.status === 401) throw new AuthError(`${opts.what}: HTTP 401 even after signing in again`);
+    }
+    if (res.status === 503) throw new MisroutedError(opts.what);
+    if (res.status === 406) {
+      throw new AppgateApiError(opts.what, 406, errorMessageOf(safeJson(res)).id, `API version ${this.version} not accepted; set api-version`);
+    }
+    if (res.status < 200 || res.status >= 300) throw apiError(opts.what, res);
+    return parseJson(res, opts.what);
+  }
+
+  private once(method: HttpMethod, path: string, opts: CallOptions): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      Accept: `application/vnd.appgate.peer-v${this.apiVersion}+json`,
+      Authorization: `Bearer ${this.token ?? ""}`,
+    };
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    const req = {
+      method,
+      url: `${this.base}${path}`,
+      headers,
+      retry: opts.retry ?? "none",
+      ...(body !== undefined ? { body } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...this.sig(),
+    };
+    return req.retry === "none" ? this.http.send(req) : this.http.request(req);
+  }
+
+  /** Signs in again unless another call already did since `generation`; concurrent callers share one login. */
+  private async relogin(generation: number): Promise<void> {
+    if (this.generation !== generation && this.token !== undefined) return;
+    if (this.auth.kind === "token") return;
+    if (!this.loggingIn) {
+      this.loggingIn = this.login().finally(() => {
+        this.loggingIn = undefined;
+      });
+    }
+    await this.loggingIn;
+  }
+
+  private async login(): Promise<void> {
+    if (this.auth.kind !== "password") return;
+    const { username, password, providerName, deviceId } = this.auth;
+    const what = `signing in as '${username}' (provider '${providerName}')`;
+    const res = await this.http.request({
+      method: "POST",
+      url: `${this.base}/login`,
+      headers: { Accept: `application/vnd.appgate.peer-v${this.apiVersion}+json`, "Content-Type": "application/json" },
+      body: JSON.stringify({ providerName, username, password, deviceId }),
+      retry: "unsent-only",
+      ...this.sig(),
+    });
+    if (res.status === 406) {
+      const b = safeJson(res) as { minSupportedVersion?: unknown; maxSupportedVersion?: unknown } | undefined;
+      const range =
+        typeof b?.minSupportedVersion === "number" && typeof b.maxSupportedVersion === "number"
+          ? ` (it supports ${b.minSupportedVersion} to ${b.maxSupportedVersion})`
+          : "";
+      throw new AuthError(`${what}: the Controller does not accept API version ${this.apiVersion}${range}; set api-version`);
+    }
+    if (res.status === 503) throw new MisroutedError(what);
+    if (res.status === 401 || res.status === 403 || res.status === 422 || res.status === 400) {
+      const e = errorMessageOf(safeJson(res));
+      throw new AuthError(
+        `${what}: refused (HTTP ${res.status}${e.message ? `: ${e.message}` : ""}). Check the credentials and that the API user is exempt from admin MFA`,
+      );
+    }
+    if (res.status !== 200) throw apiError(what, res);
+    const token = (parseJson(res, what) as { token?: unknown } | undefined)?.token;
+    if (typeof token !== "string" || token === "") {
+      throw new AuthError(`${what}: the answer carries no token (is the API user exempt from admin MFA?)`);
+    }
+    this.onToken?.(token);
+    this.token = token;
+    this.generation++;
+    this.logins++;
+  }
+
+  private sig(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {};
+  }
+}
+
+function safeJson(res: HttpResponse): unknown {
+  try {
+    return res.body.length === 0 ? undefined : res.json();
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON whatever the content type says (vendor types, even `appliance/json`); empty → undefined. */
+function parseJson(res: HttpResponse, what: string): unknown {
+  if (res.body.length === 0) return undefined;
+  try {
+    return res.json();
+  } catch {
+    throw new Error(`${what}: HTTP ${res.status} with a body that is not JSON`);
+  }
+}
+
+function apiError(what: string, res: HttpResponse): AppgateApiError {
+  const e = errorMessageOf(safeJson(res));
+  return new AppgateApiError(what, res.status, e.id, e.message);
+}

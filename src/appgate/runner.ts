@@ -1,0 +1,86 @@
+/**
+ * Carries out a plan: the other Controllers into maintenance mode, then the stages one after
+ * another (the appliances of a batch in parallel). After a failure the stage finishes and
+ * nothing after it starts; after cancellation nothing new starts and the appliances under way
+ * are reported as such, not abandoned silently.
+ */
+import { isCancelled } from "../runtime/clock.ts";
+import { setMaintenance } from "./appliance-ops.ts";
+import { messageOf } from "./errors.ts";
+import type { UpgradePlan } from "./plan.ts";
+import type { ApplianceRecord } from "./records.ts";
+import { upgradeAppliance, type UpgradeOneDeps } from "./upgrade-one.ts";
+
+export interface RunOutcome {
+  /** Why the run stopped early, if it did. */
+  stoppedBy?: string;
+  cancelled: boolean;
+  /** Other Controllers left in maintenance mode (their upgrade did not finish). */
+  inMaintenance: string[];
+}
+
+export async function runPlan(
+  plan: UpgradePlan,
+  records: ReadonlyMap<string, ApplianceRecord>,
+  d: UpgradeOneDeps,
+  onChange: () => void,
+): Promise<RunOutcome> {
+  const out: RunOutcome = { cancelled: false, inMaintenance: [] };
+  const rec = (id: string): ApplianceRecord => {
+    const r = records.get(id);
+    if (!r) throw new Error(`no record for appliance ${id}`);
+    return r;
+  };
+  const maintained = new Set<string>();
+
+  if (plan.maintenance.length > 0) {
+    d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);
+    const results = await Promise.all(
+      plan.maintenance.map(async (c) => {
+        try {
+          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true);
+          maintained.add(c.name);
+          return undefined;
+        } catch (err) {
+          if (isCancelled(err, d.signal)) return "cancelled";
+          const r = rec(c.id);
+          r.outcome = "failed";
+          r.reason = `maintenance mode could not be turned on: ${messageOf(err)}`;
+          d.logger.warning(`${c.name}: ${r.reason}`);
+          return `${c.name}: ${r.reason}`;
+        }
+      }),
+    );
+    if (results.includes("cancelled")) out.cancelled = true;
+    const failure = results.find((r) => r !== undefined && r !== "cancelled");
+    if (failure) out.stoppedBy = failure;
+    onChange();
+  }
+
+  for (const stage of plan.stages) {
+    if (d.signal.aborted) out.cancelled = true;
+    if (out.cancelled || out.stoppedBy) {
+      for (const p of stage.appliances) {
+        const r = rec(p.id);
+        if (r.outcome !== "not-started") continue;
+        r.reason = out.cancelled ? "the run was cancelled" : `the run stopped (${out.stoppedBy})`;
+      }
+      continue;
+    }
+    const names = stage.appliances.map((p) => p.name);
+    d.logger.info(
+      `${stage.label}: ${names.join(", ")}${stage.appliances.length > 1 ? ` (${stage.appliances.length} in parallel)` : ""}`,
+    );
+    const results = await Promise.all(stage.appliances.map((p) => upgradeAppliance(p, rec(p.id), d)));
+    for (const p of stage.appliances) if (rec(p.id).outcome === "upgraded") maintained.delete(p.name);
+    const fatal = results.find((r) => r.fatal)?.fatal;
+    const failed = stage.appliances.filter((p) => rec(p.id).outcome === "failed").map((p) => p.name);
+    if (results.some((r) => r.cancelled) || d.signal.aborted) out.cancelled = true;
+    if (fatal) out.stoppedBy = messageOf(fatal);
+    else if (failed.length > 0) out.stoppedBy = `${failed.join(", ")} failed in ${stage.label.toLowerCase()}`;
+    onChange();
+  }
+  out.inMaintenance = [...maintained].sort();
+  return out;
+}
+

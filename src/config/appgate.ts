@@ -1,0 +1,165 @@
+/**
+ * Inputs of the Appgate SDP operation (complete-appliance-upgrade), read and checked before any
+ * request is sent. Every error names the input at fault.
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import { InputError, type Inputs, parseServiceUrl } from "./inputs.ts";
+
+export type AppgateAuth =
+  | { kind: "password"; username: string; password: string; providerName: string; deviceId: string }
+  | { kind: "token"; token: string };
+
+export interface AppgateConfig {
+  operation: "complete-appliance-upgrade";
+  dryRun: boolean;
+  /** Every secret value to mask (password or token). */
+  secrets: string[];
+  /** Extra PEM certificate authorities to trust for the Controller (TLS checks stay on). */
+  caCertificate?: string;
+  /** The primary Controller's admin address as given, e.g. https://ctrl.example.com:8443. */
+  controllerUrl: URL;
+  /** Base of the admin API: controllerUrl + /admin. */
+  apiBaseUrl: URL;
+  auth: AppgateAuth;
+  /** Peer API version for the Accept header; undefined = read from GET /version. */
+  apiVersion?: number;
+  /** Names or ids to complete; undefined = every appliance whose upgrade status is ready. */
+  appliances?: string[];
+  /** Gateways (log forwarders, HA connectors sharing a virtual IP) of one site down at once. */
+  maxUnavailable: number;
+  /** Per appliance, from its turn to its verified end. */
+  applianceTimeoutMs: number;
+}
+
+/** Input names this operation reads (besides operation, dry-run and token), for main.ts's forbid lists. */
+export const APPGATE_INPUTS = [
+  "controller-url",
+  "username",
+  "password",
+  "provider-name",
+  "device-id",
+  "api-version",
+  "ca-certificate",
+  "appliances",
+  "max-unavailable",
+  "appliance-timeout-minutes",
+] as const;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; repository: string }): AppgateConfig {
+  const controllerUrl = parseControllerUrl(inputs.required("controller-url", "for complete-appliance-upgrade"));
+  const apiBaseUrl = new URL(controllerUrl.href.replace(/\/+$/, "") + "/admin");
+
+  const token = inputs.optional("token");
+  const username = inputs.optional("username");
+  const password = inputs.raw("password");
+  let auth: AppgateAuth;
+  if (token !== undefined) {
+    if (username !== undefined) throw new InputError("username", "set either 'token' or 'username' and 'password', not both");
+    if (password !== undefined) throw new InputError("password", "set either 'token' or 'username' and 'password', not both");
+    inputs.forbid(["provider-name", "device-id"], "applies only to a username/password login, not with 'token'");
+    auth = { kind: "token", token };
+  } else {
+    if (username === undefined) {
+      if (password !== undefined) throw new InputError("username", "is required with 'password'");
+      throw new InputError("username", "or 'token' is required to sign in to the Controller");
+    }
+    if (password === undefined) throw new InputError("password", "is required with 'username'");
+    const deviceId = inputs.optional("device-id") ?? deriveDeviceId(common.repository, controllerUrl);
+    if (!UUID_RE.test(deviceId)) throw new InputError("device-id", `must be a UUID, got '${deviceId}'`);
+    auth = {
+      kind: "password",
+      username,
+      password,
+      providerName: inputs.optional("provider-name") ?? "local",
+      deviceId: deviceId.toLowerCase(),
+    };
+  }
+
+  const apiVersion = parseApiVersion(inputs.optional("api-version"));
+  const caCertificate = inputs.raw("ca-certificate");
+  if (caCertificate !== undefined) checkPem(caCertificate);
+
+  const list = inputs.raw("appliances");
+  const appliances = list === undefined ? undefined : parseApplianceList(list);
+
+  const config: AppgateConfig = {
+    operation: "complete-appliance-upgrade",
+    dryRun: common.dryRun,
+    secrets: auth.kind === "token" ? [auth.token] : [auth.password],
+    controllerUrl,
+    apiBaseUrl,
+    auth,
+    maxUnavailable: inputs.int("max-unavailable", 1, 1, 1000),
+    applianceTimeoutMs: inputs.int("appliance-timeout-minutes", 30, 1, 24 * 60) * 60_000,
+  };
+  if (caCertificate !== undefined) config.caCertificate = caCertificate;
+  if (apiVersion !== undefined) config.apiVersion = apiVersion;
+  if (appliances !== undefined) config.appliances = appliances;
+  return config;
+}
+
+/** https (or loopback http) with no path other than an optional /admin. */
+function parseControllerUrl(value: string): URL {
+  const url = parseServiceUrl("controller-url", value);
+  const path = url.pathname.replace(/\/+$/, "");
+  if (path !== "" && path !== "/admin") {
+    throw new InputError(
+      "controller-url",
+      `must be the Controller's admin address without a path (e.g. https://ctrl.example.com:8443), got path '${url.pathname}'`,
+    );
+  }
+  return new URL(url.origin);
+}
+
+function parseApiVersion(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^v?(\d{1,3})$/.exec(value);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || n < 7 || n > 999) {
+    throw new InputError("api-version", `must be the peer API version as a whole number (e.g. 23), got '${value}'`);
+  }
+  return n;
+}
+
+function checkPem(pem: string): void {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!blocks) {
+    throw new InputError("ca-certificate", "must be one or more PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)");
+  }
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new InputError("ca-certificate", `certificate ${i + 1} cannot be read: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Names or ids separated by commas or new lines; blanks and duplicates dropped. */
+export function parseApplianceList(value: string): string[] {
+  const items = value
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 0) throw new InputError("appliances", "lists no appliance");
+  return [...new Set(items)];
+}
+
+/**
+ * A UUID (version 5 layout) derived from the repository and the Controller's address, so that
+ * every login from this workflow presents the same device id, as the Controller expects.
+ */
+export function deriveDeviceId(repository: string, controllerUrl: URL): string {
+  const namespace = Buffer.from("6ba7b8119dad11d180b400c04fd430c8", "hex"); // RFC 4122 URL namespace
+  const hash = createHash("sha1")
+    .update(namespace)
+    .update(`statebacked-release-action:${repository}:${controllerUrl.origin}`)
+    .digest();
+  const b = hash.subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x50;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
