@@ -73,7 +73,7 @@ describe("dist/index.js: publish", () => {
   });
 
   it("a failing upload fails the step with the upload server's answer, writes the summary, never finalizes", async () => {
-    fake.faults.push({ path: /^\/__upload\//, times: 10, action: { status: 400, body: "<Error><Code>EntityTooLarge</Code></Error>" } });
+    fake.faults.push({ path: /^\/code-bucket$/, times: 10, action: { status: 400, body: "<Error><Code>EntityTooLarge</Code></Error>" } });
     const f = join(dir, "a.js");
     writeFileSync(f, "export default {};");
     const r = await runAction({ operation: "publish-version", ...auth(), "version-file": f });

@@ -66,6 +66,21 @@ describe("delete-instances", () => {
     expect(fake.machine("my-machine").instances.size).toBe(4);
   });
 
+  it("a misspelt machine fails the run once, before any deletion is sent", async () => {
+    const t = makeContext();
+    await deleteInstances(await config({ instances: "user-1234,user-2", machine: "my-machne" }), t.ctx).catch((e: Error) => t.report.fail(e.message));
+    expect(t.report.failure).toMatch(/reading machine 'my-machne' failed: HTTP 404.*check the 'machine' name/);
+    expect(fake.requests.filter((r) => r.method === "DELETE")).toHaveLength(0);
+  });
+
+  it("counts an instance as deleted when the first DELETE's answer was lost and the retry finds it gone", async () => {
+    fake.faults.push({ method: "DELETE", path: /user-3$/, action: { dropAfterProcessing: true } });
+    const t = makeContext();
+    await deleteInstances(await config({ instances: "user-3" }), t.ctx);
+    expect(Object.fromEntries(t.report.outputs)).toMatchObject({ "succeeded-count": "1", "skipped-count": "0" });
+    expect(fake.machine("my-machine").instances.has("user-3")).toBe(false);
+  });
+
   it("retries a 503 on DELETE and counts a 404 as already gone", async () => {
     fake.faults.push({ method: "DELETE", path: /user-2$/, times: 2, action: { status: 503 } });
     const t = makeContext();

@@ -59,6 +59,10 @@ describe("the fake State Backed API against @statebacked/client", () => {
     fake.addInstances("shop", ["u1", "u2"], v1!.id);
     await client.machineInstances.admin.updateDesiredVersion("shop", "u1", { targetMachineVersionId: v2!.id });
     expect(shop.instances.get("u1")!.desiredVersionId).toBe(v2!.id);
+    const listed = await client.machineInstances.list("shop");
+    expect(listed.instances.map((i) => [i.slug, i.machineVersion.id])).toEqual([["u1", v1!.id], ["u2", v1!.id]]);
+    const admin = await client.machineInstances.admin.get("shop", "u1");
+    expect(admin.desiredMachineVersion?.id).toBe(v2!.id);
     fake.addInstances("shop", ["u3"], v2!.id);
     await expect(client.machineInstances.admin.updateDesiredVersion("shop", "u3", { targetMachineVersionId: v1!.id })).rejects.toMatchObject({
       code: "no-migration-path",

@@ -91,6 +91,7 @@ describe("fake upload endpoint strictness", () => {
     expect((await upload(p.codeUploadUrl, big.body, big.contentType)).text).toMatch(/EntityTooLarge/);
     const form = buildUploadForm(p.codeUploadFields, { name: "m.js", content: code, gzipped: true });
     expect((await upload(p.codeUploadUrl, form.body, form.contentType, auth())).status).toBe(400);
+    expect((await finalize(p.machineVersionId)).status).toBe(400); // the refused upload left nothing behind
     const chunked = await request(p.codeUploadUrl, {
       method: "POST",
       headers: { "content-type": form.contentType },
@@ -114,6 +115,35 @@ describe("fake upload endpoint strictness", () => {
 });
 
 describe("fake API strictness", () => {
+  it("refuses a cursor it did not hand out for this list, instead of ending the list", async () => {
+    for (let i = 0; i < 60; i++) fake.addVersion("m", `p${i}`);
+    const page1 = await request(`${fake.url}/machines/m/v`, { headers: auth() });
+    const { cursor } = (await page1.body.json()) as { cursor: string };
+    expect(cursor).toBeTruthy();
+    for (const bad of ["garbage", cursor.slice(0, -1) + "A"]) {
+      const r = await request(`${fake.url}/machines/m/v?cursor=${encodeURIComponent(bad)}`, { headers: auth() });
+      expect(r.statusCode).toBe(400);
+      expect(await r.body.json()).toMatchObject({ parameter: "cursor" });
+    }
+    const other = await request(`${fake.url}/machines/m/i?cursor=${encodeURIComponent(cursor)}`, { headers: auth() });
+    expect(other.statusCode).toBe(400); // a versions cursor is not an instances cursor
+    await other.body.dump();
+  });
+
+  it("refuses an upload after its form expired", async () => {
+    let now = Date.now();
+    const f = await startFakeStateBacked({ keys: [KEY], now: () => now });
+    f.addMachine("m");
+    const res = await request(`${f.url}/machines/m/v?gzip`, { method: "POST", headers: auth() });
+    const p = (await res.body.json()) as { codeUploadUrl: string; codeUploadFields: Record<string, string> };
+    now += 16 * 60_000;
+    const form = buildUploadForm(p.codeUploadFields, { name: "m.js", content: code, gzipped: true });
+    const r = await upload(p.codeUploadUrl, form.body, form.contentType);
+    expect(r.status).toBe(403);
+    expect(r.text).toMatch(/expired/);
+    await f.close();
+  });
+
   it("refuses a missing token, a bad slug, an unknown machine and a wrong deletion HMAC", async () => {
     expect((await request(`${fake.url}/machines/m`)).statusCode).toBe(401);
     const bad = await request(`${fake.url}/machines/bad%20name`, { headers: auth() });

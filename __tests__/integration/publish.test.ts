@@ -90,7 +90,7 @@ describe("publish-version", () => {
   });
 
   it("shows the upload server's status and body and never finalizes after a failed upload", async () => {
-    fake.faults.push({ path: /^\/__upload\//, times: 5, action: { status: 403, body: "<Error><Code>AccessDenied</Code></Error>" } });
+    fake.faults.push({ path: /^\/code-bucket$/, times: 5, action: { status: 403, body: "<Error><Code>AccessDenied</Code></Error>" } });
     const t = makeContext();
     const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") });
     await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/upload server answered HTTP 403.*AccessDenied/);
@@ -110,12 +110,57 @@ describe("publish-version", () => {
     expect((t.clock as import("../helpers/instant-clock.ts").InstantClock).waits.some((w) => w >= 2000)).toBe(true);
   });
 
-  it("does not repeat the provisional create after a 503 (not idempotent)", async () => {
-    fake.faults.push({ method: "POST", path: /\/v$/, action: { status: 503 } });
+  it("repeats the provisional create after a 503 (safe: an unused provisional id is abandoned)", async () => {
+    fake.faults.push({ method: "POST", path: /\/v$/, action: { status: 503 } }, { method: "POST", path: /\/v$/, action: { dropAfterProcessing: true } });
+    const t = makeContext();
+    await publishVersion(await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") }), t.ctx);
+    expect(fake.count("POST", /\/v$/)).toBe(3);
+    expect(fake.provisionalCount).toBe(2); // the one whose answer was lost is abandoned
+    expect(fake.machine("shop").versions).toHaveLength(1);
+  });
+
+  it("sends the documented requests: bare ?gzip, JSON bodies, the upload to its own host", async () => {
+    const t = makeContext();
+    await publishVersion(await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") }), t.ctx);
+    const create = fake.requests.find((r) => r.method === "POST" && r.path === "/machines/shop/v")!;
+    expect(create.query).toBe("?gzip");
+    expect(create.contentType).toBe("application/json");
+    const upload = fake.requests.find((r) => r.upload)!;
+    expect(upload.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    const finalize = fake.requests.find((r) => r.method === "PUT")!;
+    expect(JSON.parse(finalize.body)).toEqual({ clientInfo: "feedface", makeCurrent: false });
+  });
+
+  it("when finalize's answer is lost and the API refuses the repeat, says the version may exist", async () => {
+    fake.faults.push({ method: "PUT", path: /\/v\//, action: { dropAfterProcessing: true } });
     const t = makeContext();
     const cfg = await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") });
-    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/creating the version \(provisional\) failed: HTTP 503/);
-    expect(fake.count("POST", /\/v$/)).toBe(1);
+    await expect(publishVersion(cfg, t.ctx)).rejects.toThrow(/finalizing the version failed: HTTP 400.*an earlier attempt may have been carried out/);
+    expect(fake.machine("shop").versions).toHaveLength(1); // it was created, once
+  });
+
+  it("when finalize's answer is lost and the API accepts the repeat, publishes once", async () => {
+    await fake.close();
+    fake = await startFakeStateBacked({ keys: [KEY], repeatedFinalize: "same-id" });
+    fake.addMachine("shop");
+    fake.faults.push({ method: "PUT", path: /\/v\//, action: { dropAfterProcessing: true } });
+    const t = makeContext();
+    await publishVersion(await config<PublishVersionConfig>({ operation: "publish-version", "version-file": file("a.js", "x") }), t.ctx);
+    expect(fake.machine("shop").versions).toHaveLength(1);
+    expect(t.report.outputs.get("version-id")).toBe(fake.machine("shop").versions[0]!.id);
+  });
+
+  it("with a user token of a user in several orgs: a clear hint without org-id, success with it", async () => {
+    await fake.close();
+    fake = await startFakeStateBacked({ userTokens: { "user-token": { orgs: ["org_a", "org_b"], scopes: [...SCOPES_ALL] } } });
+    fake.addMachine("shop");
+    const base = { operation: "publish-version", "api-url": fake.url, token: "user-token", machine: "shop", "version-file": file("a.js", "x") };
+    const build = (extra: Record<string, string>) => buildConfig((n) => ({ ...base, ...extra })[n] ?? "", { sha: "s", repository: "r" }) as Promise<PublishVersionConfig>;
+    await expect(publishVersion(await build({}), makeContext().ctx)).rejects.toThrow(/code specify-org.*set the 'org-id' input/);
+    const t = makeContext();
+    await publishVersion(await build({ "org-id": "org_b" }), t.ctx);
+    expect(t.report.outputs.get("created")).toBe("true");
+    expect(fake.requests.filter((r) => !r.upload && r.status === 200).every((r) => r.orgHeader === "org_b")).toBe(true);
   });
 
   it("turns a missing scope into one line with the scope to add", async () => {
@@ -146,6 +191,18 @@ describe("publish-migration", () => {
     expect(mig).toMatchObject({ from: v1.id, to: v2.id });
     expect(mig.code.toString()).toBe(code);
     expect(fake.uploads.at(-1)!.filename).toBe(`shop_${v1.id}_to_${v2.id}.js`);
+  });
+
+  it("reads the migration id under either key the spec names", async () => {
+    await fake.close();
+    fake = await startFakeStateBacked({ keys: [KEY], migrationIdKey: "machineVersionId" });
+    fake.addMachine("shop");
+    const a = fake.addVersion("shop", "a");
+    const b = fake.addVersion("shop", "b");
+    const t = makeContext();
+    await publishMigration(await config<PublishMigrationConfig>({ operation: "publish-migration", "migration-file": file("m.js", "x"), "from-version": a.id, "to-version": b.id }), t.ctx);
+    expect(t.report.outputs.get("migration-id")).toBe(fake.machine("shop").migrations[0]!.id);
+    expect(fake.requests.find((r) => r.method === "PUT")!.body).toBe("");
   });
 
   it("lists what was found when a label matches no version or several", async () => {

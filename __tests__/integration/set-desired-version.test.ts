@@ -132,6 +132,19 @@ describe("set-desired-version", () => {
     expect(Number(t.report.outputs.get("failed-count"))).toBe(200);
   });
 
+  it("stops at once when the API answers a bad token with 403 and no code", async () => {
+    await fake.close();
+    fake = await startFakeStateBacked({ keys: [KEY], badTokenStatus: 403, now: () => clock.now() });
+    fake.addMachine("app");
+    const v = fake.addVersion("app", "v1");
+    fake.addInstances("app", names(100), v.id);
+    fake.keys.set(KEY.keyId, { ...KEY, secret: "sbsec_rotated" }); // the workflow's secret is stale
+    const t = makeContext();
+    await setDesiredVersion(await config({ "to-version": v.id, instances: names(100).join(",") }), t.ctx).catch((e: Error) => t.report.fail(e.message));
+    expect(t.report.failure).toMatch(/HTTP 403.*check 'api-key-id' and 'api-key-secret'/);
+    expect(fake.count("PUT", /\/i\//)).toBeLessThan(40);
+  });
+
   it("stops taking work on cancellation and lists instances not done", async () => {
     fake.addInstances("app", names(300), v1.id);
     const t = makeContext();

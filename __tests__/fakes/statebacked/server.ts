@@ -62,6 +62,8 @@ interface Provisional {
   from?: string;
   to?: string;
   fields: Record<string, string>;
+  /** The presigned policy's expiration (ms). */
+  expiresAt: number;
   upload?: { file: Buffer; filename: string | undefined; contentEncoding: string | undefined };
   finalized?: string;
 }
@@ -76,15 +78,23 @@ export interface UploadRecord {
 export interface RequestRecord {
   method: string;
   path: string;
+  /** The raw query string, "?gzip" included as sent. */
+  query: string;
   status: number;
   body: string;
+  contentType: string | undefined;
+  orgHeader: string | undefined;
+  /** True for the upload endpoint (its own listener, like a bucket on another host). */
+  upload: boolean;
 }
 
 /** What a fault rule does to a matching request. */
 export type FaultAction =
   | { status: number; retryAfter?: string; body?: unknown }
   | { drop: true }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Carry the request out, then drop the connection instead of answering: an answer lost in transit. */
+  | { dropAfterProcessing: true };
 
 export interface FaultRule {
   method?: string;
@@ -108,6 +118,15 @@ export interface FakeOptions {
   /** Retry-After sent with the in-flight 429s (none when undefined). */
   maxInFlightRetryAfter?: string;
   now?: () => number;
+  /**
+   * A finalize repeated for an id already finalized: nothing documents that it may be repeated,
+   * so by default it is refused (400 invalid-parameter); "same-id" answers as the first time did.
+   */
+  repeatedFinalize?: "refuse" | "same-id";
+  /** The key of the migration id in the finalize answer (the spec names it both ways). */
+  migrationIdKey?: "machineVersionMigrationId" | "machineVersionId";
+  /** Status for a bad or expired token: the wire notes say to expect 401 or 403. */
+  badTokenStatus?: 401 | 403;
 }
 
 export class FakeStateBacked {
@@ -122,7 +141,10 @@ export class FakeStateBacked {
   peakInFlight = 0;
   rejectedOverCap = 0;
   url = "";
+  /** The upload endpoint's origin: a listener of its own, as a bucket is another host. */
+  uploadOrigin = "";
   private server: Server | undefined;
+  private uploadServer: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly provisionals = new Map<string, Provisional>();
   private readonly signingKey = randomBytes(32);
@@ -135,20 +157,30 @@ export class FakeStateBacked {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
-    this.server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const listen = async (upload: boolean): Promise<{ server: Server; origin: string }> => {
+      const server = createServer((req, res) => void this.handle(req, res, upload));
+      server.keepAliveTimeout = 30_000;
+      server.on("connection", (s) => {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    };
+    const api = await listen(false);
+    const upload = await listen(true);
+    this.server = api.server;
+    this.url = api.origin;
+    this.uploadServer = upload.server;
+    this.uploadOrigin = upload.origin;
     return this;
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    for (const server of [this.server, this.uploadServer]) {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    }
   }
 
   // ---------- seeding ----------
@@ -186,7 +218,7 @@ export class FakeStateBacked {
 
   /** Requests to the API (not the upload endpoint) matching method and path. */
   count(method: string, path: RegExp): number {
-    return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
+    return this.requests.filter((r) => !r.upload && r.method === method && path.test(r.path)).length;
   }
 
   private now(): number {
@@ -202,7 +234,7 @@ export class FakeStateBacked {
 
   // ---------- HTTP ----------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, isUpload: boolean): Promise<void> {
     const url = new URL(req.url ?? "/", "http://fake");
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -210,8 +242,14 @@ export class FakeStateBacked {
     const method = req.method ?? "GET";
     const path = url.pathname;
     let status = 0;
+    let loseAnswer = false;
     const send = (code: number, payload?: unknown, headers: Record<string, string> = {}): void => {
       status = code;
+      if (loseAnswer) {
+        // The work is done; the answer never arrives.
+        req.socket.destroy();
+        return;
+      }
       if (payload === undefined) {
         res.writeHead(code, headers).end();
       } else if (typeof payload === "string") {
@@ -221,7 +259,6 @@ export class FakeStateBacked {
       }
     };
 
-    const isUpload = path.startsWith("/__upload/");
     if (!isUpload) {
       this.inFlight++;
       this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
@@ -234,6 +271,7 @@ export class FakeStateBacked {
         return;
       }
       if (fault && "delayMs" in fault) await sleep(fault.delayMs);
+      if (fault && "dropAfterProcessing" in fault) loseAnswer = true;
       if (this.opts.latencyMs && !isUpload) await sleep(this.opts.latencyMs);
       if (fault && "status" in fault) {
         send(fault.status, fault.body ?? { error: `injected ${fault.status}` }, fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {});
@@ -254,7 +292,18 @@ export class FakeStateBacked {
       send(500, { error: `fake crashed: ${(err as Error).message}` });
     } finally {
       if (!isUpload) this.inFlight--;
-      if (this.recordRequests) this.requests.push({ method, path, status, body: body.length < 10_000 ? body.toString("utf8") : "<large>" });
+      if (this.recordRequests) {
+        this.requests.push({
+          method,
+          path,
+          query: url.search,
+          status,
+          body: body.length < 10_000 ? body.toString("utf8") : "<large>",
+          contentType: req.headers["content-type"],
+          orgHeader: req.headers["x-statebacked-org-id"] as string | undefined,
+          upload: isUpload,
+        });
+      }
     }
   }
 
@@ -285,7 +334,7 @@ export class FakeStateBacked {
       scopes = user.scopes;
     } else {
       const v = verifyKeyToken(token, this.keys, Math.floor(this.now() / 1000));
-      if (!v.ok) return send(401, { error: `invalid token: ${v.why}` });
+      if (!v.ok) return send(this.opts.badTokenStatus ?? 401, { error: `invalid token: ${v.why}` });
       scopes = v.key.scopes;
     }
 
@@ -326,7 +375,9 @@ export class FakeStateBacked {
       case "GET v": {
         if (!need("machine-versions.read")) return;
         if (!machine) return send(404, { error: "machine not found" });
-        return send(200, this.page("versions", machine.versions, url.searchParams.get("cursor"), info));
+        const page = this.page(machineName, "versions", machine.versions, url.searchParams.get("cursor"), info);
+        if (!page) return send(400, { error: "invalid cursor", code: "invalid-parameter", parameter: "cursor" });
+        return send(200, page);
       }
       case "POST v":
       case "POST migrations": {
@@ -350,10 +401,19 @@ export class FakeStateBacked {
         const id = this.newId(kind === "version" ? "ver_" : "vmig_");
         const signedId = this.sign({ kind, machine: machineName, id });
         const fields = this.presign(signedId, gzip);
-        this.provisionals.set(signedId, { kind, machine: machineName, id, gzip, fields, ...(from ? { from } : {}), ...(to ? { to } : {}) });
+        this.provisionals.set(signedId, {
+          kind,
+          machine: machineName,
+          id,
+          gzip,
+          fields,
+          expiresAt: this.now() + UPLOAD_POLICY_LIFETIME_MS,
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+        });
         return send(200, {
           [kind === "version" ? "machineVersionId" : "machineVersionMigrationId"]: signedId,
-          codeUploadUrl: `${this.url}/__upload/code-bucket`,
+          codeUploadUrl: `${this.uploadOrigin}/code-bucket`,
           codeUploadFields: fields,
         });
       }
@@ -368,7 +428,12 @@ export class FakeStateBacked {
         if (!p || !this.verifySigned(signedId) || p.kind !== kind || p.machine !== machineName) {
           return send(400, { error: "invalid signed id", code: "invalid-parameter", parameter: param });
         }
-        if (p.finalized) return send(200, kind === "version" ? { machineVersionId: p.finalized } : { machineVersionMigrationId: p.finalized });
+        if (p.finalized) {
+          if ((this.opts.repeatedFinalize ?? "refuse") === "refuse") {
+            return send(400, { error: "this id was finalized already", code: "invalid-parameter", parameter: param });
+          }
+          return send(200, kind === "version" ? { machineVersionId: p.finalized } : { [this.opts.migrationIdKey ?? "machineVersionMigrationId"]: p.finalized });
+        }
         if (!p.upload) return send(400, { error: "no code was uploaded for this id", code: "invalid-parameter", parameter: param });
         let code: Buffer;
         try {
@@ -404,10 +469,10 @@ export class FakeStateBacked {
           p.finalized = v.id;
           return send(200, { machineVersionId: v.id });
         }
-        if (body.length > 0) return send(400, { error: "migration finalize takes no body", code: "invalid-parameter", parameter: "body" });
+        // The request body is an (empty) object in the spec; a body that is not an object was refused above.
         machine.migrations.push({ id: p.id, from: p.from!, to: p.to!, code });
         p.finalized = p.id;
-        return send(200, { machineVersionMigrationId: p.id });
+        return send(200, { [this.opts.migrationIdKey ?? "machineVersionMigrationId"]: p.id });
       }
       case "GET i": {
         if (!need("instances.read")) return;
@@ -418,7 +483,9 @@ export class FakeStateBacked {
           status: i.status,
           machineVersion: info(machine.versions.find((v) => v.id === i.versionId)!),
         });
-        return send(200, this.page("instances", [...machine.instances.values()], url.searchParams.get("cursor"), toWire));
+        const page = this.page(machineName, "instances", [...machine.instances.values()], url.searchParams.get("cursor"), toWire);
+        if (!page) return send(400, { error: "invalid cursor", code: "invalid-parameter", parameter: "cursor" });
+        return send(200, page);
       }
       case "PUT i/:/v": {
         if (!need("instances.write")) return;
@@ -478,16 +545,17 @@ export class FakeStateBacked {
     }
   }
 
-  private page<T, W>(key: string, items: T[], cursor: string | null, toWire: (item: T) => W): Record<string, unknown> {
+  /** One page, or undefined for a cursor that is not one this list handed out (the caller answers 400). */
+  private page<T, W>(machine: string, key: string, items: T[], cursor: string | null, toWire: (item: T) => W): Record<string, unknown> | undefined {
     const size = this.opts.pageSize ?? 50;
     let start = 0;
     if (cursor !== null) {
       const decoded = this.verifySigned(cursor);
-      if (!decoded || decoded.kind !== "cursor") return { [key]: [] };
+      if (!decoded || decoded.kind !== `cursor:${key}` || decoded.machine !== machine) return undefined;
       start = Number(decoded.id);
     }
     const slice = items.slice(start, start + size).map(toWire);
-    const next = start + size < items.length ? this.sign({ kind: "cursor", machine: "", id: String(start + size) }) : undefined;
+    const next = start + size < items.length ? this.sign({ kind: `cursor:${key}`, machine, id: String(start + size) }) : undefined;
     return { [key]: slice, ...(next ? { cursor: next } : {}) };
   }
 
@@ -502,7 +570,7 @@ export class FakeStateBacked {
       ...(gzip ? [{ "content-encoding": "gzip" }] : []),
       ["content-length-range", 0, 1_000_000],
     ];
-    const policy = Buffer.from(JSON.stringify({ expiration: new Date(this.now() + 3600_000).toISOString(), conditions })).toString("base64");
+    const policy = Buffer.from(JSON.stringify({ expiration: new Date(this.now() + UPLOAD_POLICY_LIFETIME_MS).toISOString(), conditions })).toString("base64");
     const fields: Record<string, string> = {
       bucket: "code-bucket",
       key,
@@ -525,6 +593,10 @@ export class FakeStateBacked {
     const xml = (code: string, message: string): string =>
       `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
     if (req.method !== "POST") return send(405, xml("MethodNotAllowed", "The specified method is not allowed against this resource."));
+    // Checked before anything is stored: a refused upload must leave nothing to finalize.
+    if (req.headers.authorization !== undefined) {
+      return send(400, xml("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm form field is supported"));
+    }
     if (req.headers["transfer-encoding"] || req.headers["content-length"] === undefined) {
       return send(411, xml("MissingContentLength", "You must provide the Content-Length HTTP header."));
     }
@@ -566,11 +638,9 @@ export class FakeStateBacked {
     }
     const file = parts[fileIndex]!;
     if (file.data.length > 1_000_000) return send(400, xml("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"));
+    if (this.now() > prov.expiresAt) return send(403, xml("AccessDenied", "Invalid according to Policy: Policy expired."));
     prov.upload = { file: Buffer.from(file.data), filename: file.filename, contentEncoding: fields.get("content-encoding") };
-    this.uploads.push({ provisionalId: signedId, fieldOrder: [...order, "file"], filename: file.filename, hadAuthorization: req.headers.authorization !== undefined });
-    if (req.headers.authorization !== undefined) {
-      return send(400, xml("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm form field is supported"));
-    }
+    this.uploads.push({ provisionalId: signedId, fieldOrder: [...order, "file"], filename: file.filename, hadAuthorization: false });
     return send(204);
   }
 
@@ -603,6 +673,8 @@ export class FakeStateBacked {
 type Sender = (code: number, payload?: unknown, headers?: Record<string, string>) => void;
 
 const SLUG = /^[a-zA-Z0-9_-]{1,128}$/;
+/** How long a presigned upload form stays valid. */
+const UPLOAD_POLICY_LIFETIME_MS = 15 * 60_000;
 
 function info(v: VersionRec): { id: string; createdAt: string; clientInfo: string } {
   return { id: v.id, createdAt: v.createdAt, clientInfo: v.clientInfo };
