@@ -111179,6 +111179,15 @@ const defaultRetryPolicy = {
     maxDelayMs: 15_000,
     maxRetryAfterMs: 120_000,
 };
+/**
+ * After this failed attempt, may the server have carried the request out? A dropped connection
+ * or a 500/502/504 can come after the work was done; a 429, a 503 or a refused connection cannot.
+ */
+function mayHaveActed(outcome) {
+    if (outcome instanceof TransportError)
+        return !outcome.unsent;
+    return outcome.status === 500 || outcome.status === 502 || outcome.status === 504;
+}
 /** Statuses that mean "try again later" for an idempotent call. */
 function isTransientStatus(status) {
     return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
@@ -111206,7 +111215,6 @@ const SENT_TRANSIENT_CODES = new Set([
     "UND_ERR_SOCKET",
     "UND_ERR_HEADERS_TIMEOUT",
     "UND_ERR_BODY_TIMEOUT",
-    "UND_ERR_CLOSED",
 ]);
 /** Turns whatever undici or the socket threw into a TransportError with a readable message. */
 function toTransportError(err) {
@@ -111368,7 +111376,7 @@ class client_HttpClient {
                 origin: url.origin,
                 path: url.pathname + url.search,
                 method: req.method,
-                headers: req.headers ?? {},
+                headers: typeof req.headers === "function" ? req.headers() : (req.headers ?? {}),
                 body: req.body ?? null,
                 headersTimeout: timeoutMs,
                 bodyTimeout: timeoutMs,
@@ -111399,6 +111407,7 @@ class client_HttpClient {
      * throws the last TransportError once the attempts are spent.
      */
     async request(req) {
+        let uncertain = false;
         for (let attempt = 1;; attempt++) {
             let outcome;
             try {
@@ -111408,6 +111417,10 @@ class client_HttpClient {
                 if (!(err instanceof TransportError))
                     throw err;
                 outcome = err;
+            }
+            if (!(outcome instanceof TransportError)) {
+                outcome.attempts = attempt;
+                outcome.afterUncertainAttempt = uncertain;
             }
             const failed = outcome instanceof TransportError || outcome.status >= 400;
             if (!failed || attempt >= this.policy.maxAttempts || !shouldRetry(req.retry, outcome)) {
@@ -111422,9 +111435,16 @@ class client_HttpClient {
                     throw outcome;
                 return outcome;
             }
+            uncertain ||= mayHaveActed(outcome);
             const what = outcome instanceof TransportError ? outcome.message : `HTTP ${outcome.status}`;
             this.logger.info(`${req.method} ${pathOf(req.url)}: ${what}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`);
-            await this.clock.sleep(delay, this.signal);
+            const link = linkSignals(this.signal, req.signal);
+            try {
+                await this.clock.sleep(delay, link.signal);
+            }
+            finally {
+                link.unlink();
+            }
         }
     }
     async close() {
@@ -111477,6 +111497,8 @@ function makeResponse(status, headers, body) {
         status,
         headers,
         body,
+        attempts: 1,
+        afterUncertainAttempt: false,
         text: () => body.toString("utf8"),
         json: () => JSON.parse(body.toString("utf8")),
     };
@@ -113888,9 +113910,10 @@ class ApiError extends Error {
     parameter;
     apiMessage;
     hint;
-    constructor(step, status, body, scope) {
+    constructor(step, status, body, scope, afterUncertainAttempt = false) {
         const hint = hintFor(status, body.code, scope);
-        super(formatApiError(step, status, body, hint));
+        super(formatApiError(step, status, body, hint) +
+            (afterUncertainAttempt ? " (note: this was a retry after an answer was lost, so an earlier attempt may have been carried out)" : ""));
         this.name = "ApiError";
         this.step = step;
         this.status = status;
@@ -113997,6 +114020,8 @@ async function runInstanceBulk(spec, ctx) {
     let cancelled = false;
     let traffic;
     try {
+        if (!(await spec.checkMachine()))
+            logger.info(`Could not check that machine '${spec.machine}' exists (the key lacks machines.read); going on.`);
         if (spec.settings.dryRun) {
             for (const name of spec.candidates)
                 record({ name, outcome: "skipped", reason: `dry run: would be ${spec.succeededWord}` });
@@ -114004,6 +114029,8 @@ async function runInstanceBulk(spec, ctx) {
         }
         else if (spec.candidates.length > 0) {
             logger.info(`${spec.operation}: ${spec.candidates.length} instances of ${spec.machine}, concurrency ${spec.settings.concurrency}…`);
+            // Instances whose earlier attempt failed after it may have reached the server.
+            const uncertain = new Set();
             const result = await runBulk({
                 items: spec.candidates,
                 concurrency: spec.settings.concurrency,
@@ -114020,19 +114047,27 @@ async function runInstanceBulk(spec, ctx) {
                         // A network failure: retried when transient (the calls are idempotent), else final.
                         if (!(err instanceof TransportError))
                             throw err;
+                        if (mayHaveActed(err))
+                            uncertain.add(name);
                         return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
                     }
                     const transient = classifyHttp(res, clock.now());
-                    if (transient)
+                    if (transient) {
+                        if (mayHaveActed(res))
+                            uncertain.add(name);
                         return transient;
-                    const outcome = spec.classify(res);
+                    }
+                    const outcome = spec.classify(res, uncertain.has(name));
                     if (outcome.kind === "failed" && isRunWide(res)) {
                         runWideError ??= new ApiError(`${spec.operation} of '${name}'`, res.status, parseErrorBody(res.text()), spec.scope).message;
                         stop.abort();
                     }
                     return outcome;
                 },
-                onOutcome: (o) => record(o),
+                onOutcome: (o) => {
+                    uncertain.delete(o.name);
+                    record(o);
+                },
                 onProgress: (p) => logger.info(formatProgress(p)),
             });
             cancelled = result.cancelled;
@@ -114084,6 +114119,8 @@ async function runInstanceBulk(spec, ctx) {
 function isRunWide(res) {
     if (res.status === 401)
         return true;
+    if (res.status === 400)
+        return parseErrorBody(res.text()).code === "specify-org";
     if (res.status !== 403)
         return false;
     const code = parseErrorBody(res.text()).code;
@@ -114163,7 +114200,8 @@ class StateBackedApi {
         return {
             method: spec.method,
             url: this.url(spec.path, spec.query, spec.flag),
-            headers: this.headers(hasBody),
+            // Made for each attempt, so a retry long after the first try still carries a valid token.
+            headers: () => this.headers(hasBody),
             ...(hasBody ? { body: JSON.stringify(spec.body) } : {}),
             retry: spec.retry,
             ...(spec.signal ? { signal: spec.signal } : {}),
@@ -114174,26 +114212,47 @@ class StateBackedApi {
         const res = await this.opts.http.request(this.toRequest(spec));
         if (res.status < 200 || res.status >= 300)
             throw this.errorOf(spec, res);
-        if (res.body.length === 0)
-            return undefined;
+        let value;
         try {
-            return res.json();
+            value = res.json();
         }
         catch {
             throw new ApiError(spec.step, res.status, { error: "the answer was not JSON" }, spec.scope);
         }
+        if (!value || typeof value !== "object")
+            throw new ApiError(spec.step, res.status, { error: "the answer was not a JSON object" }, spec.scope);
+        return value;
     }
     errorOf(spec, res) {
-        return new ApiError(spec.step, res.status, parseErrorBody(res.text()), spec.scope);
+        return new ApiError(spec.step, res.status, parseErrorBody(res.text()), spec.scope, spec.method !== "GET" && res.afterUncertainAttempt);
+    }
+    /**
+     * Checks that the machine exists before a bulk run, so a misspelt name fails once and clearly
+     * instead of as thousands of 404s. Returns false when the key may not read machines (then the
+     * run goes on unchecked).
+     */
+    async checkMachine(machine) {
+        try {
+            await this.getCurrentVersion(machine);
+            return true;
+        }
+        catch (err) {
+            if (err instanceof ApiError && err.status === 403 && err.code === "missing-scope")
+                return false;
+            throw err;
+        }
     }
     async getCurrentVersion(machine) {
+        const step = `reading machine '${machine}'`;
         const res = await this.call({
-            step: `reading machine '${machine}'`,
+            step,
             scope: "machines.read",
             method: "GET",
             path: `/machines/${enc(machine)}`,
             retry: "idempotent",
         });
+        if (!res.machine || typeof res.machine !== "object")
+            throw malformed(step, "machine");
         return res.machine.currentVersion;
     }
     /** Every version of the machine, page by page (no page-size parameter exists). */
@@ -114209,7 +114268,10 @@ class StateBackedApi {
         let cursor;
         do {
             const page = await this.call({ step, scope, method: "GET", path, query: { cursor }, retry: "idempotent" });
-            yield items(page);
+            const list = items(page);
+            if (!Array.isArray(list))
+                throw malformed(step, "the list");
+            yield list;
             cursor = page.cursor || undefined;
             if (cursor !== undefined) {
                 if (seen.has(cursor))
@@ -114218,30 +114280,37 @@ class StateBackedApi {
             }
         } while (cursor !== undefined);
     }
-    /** Provisional create. Not idempotent (each call reserves a new id), so only retried when surely unsent. */
+    /**
+     * Provisional create. Not idempotent (each call reserves a new provisional id), but safe to
+     * repeat: an id whose upload and finalize never happen is simply abandoned by the API, and
+     * nothing becomes a version until finalize. So it is retried like an idempotent call.
+     */
     async provisionallyCreateVersion(machine) {
+        const step = "creating the version (provisional)";
         const r = await this.call({
-            step: "creating the version (provisional)",
+            step,
             scope: "machine-versions.write",
             method: "POST",
             path: `/machines/${enc(machine)}/v`,
             flag: "gzip",
             body: {},
-            retry: "unsent-only",
+            retry: "idempotent",
         });
-        return { signedId: r.machineVersionId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: r.codeUploadFields };
+        return provisionalOf(step, r.machineVersionId, r);
     }
     async provisionallyCreateMigration(machine, fromId, toId) {
+        const step = "creating the migration (provisional)";
         const r = await this.call({
-            step: "creating the migration (provisional)",
+            step,
             scope: "machine-versions.write",
             method: "POST",
             path: `/machines/${enc(machine)}/migrations`,
             flag: "gzip",
             body: { fromMachineVersionId: fromId, toMachineVersionId: toId },
-            retry: "unsent-only",
+            // Safe to repeat, as for versions: see provisionallyCreateVersion.
+            retry: "idempotent",
         });
-        return { signedId: r.machineVersionMigrationId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: r.codeUploadFields };
+        return provisionalOf(step, r.machineVersionMigrationId, r);
     }
     /**
      * Uploads gzipped code to the presigned form: no authorization header, whole body. A presigned
@@ -114261,7 +114330,11 @@ class StateBackedApi {
             throw new UploadError(`${step} failed: the upload server answered HTTP ${res.status}${body ? `: ${body}` : " with an empty body"}`, res.status, body);
         }
     }
-    /** Finalize is keyed by the signed id: repeating it cannot create a second version, so it is retried. */
+    /**
+     * Finalize is keyed by the signed id: repeating it cannot create a second version, so it is
+     * retried. Whether the API accepts a repeat after a lost answer is not documented; if it refuses,
+     * the error says an earlier attempt may have been carried out.
+     */
     async finalizeVersion(machine, signedId, body) {
         const r = await this.call({
             step: "finalizing the version",
@@ -114271,6 +114344,8 @@ class StateBackedApi {
             body,
             retry: "idempotent",
         });
+        if (typeof r.machineVersionId !== "string")
+            throw malformed("finalizing the version", "machineVersionId");
         return r.machineVersionId;
     }
     async finalizeMigration(machine, signedId) {
@@ -114282,9 +114357,9 @@ class StateBackedApi {
             retry: "idempotent",
         });
         // The spec names the key both ways; read the documented one first.
-        const id = r?.machineVersionMigrationId ?? r?.machineVersionId;
-        if (!id)
-            throw new Error("finalizing the migration: the answer carried no migration id");
+        const id = r.machineVersionMigrationId ?? r.machineVersionId;
+        if (typeof id !== "string" || id === "")
+            throw malformed("finalizing the migration", "machineVersionMigrationId");
         return id;
     }
 }
@@ -114297,6 +114372,19 @@ class UploadError extends Error {
         this.status = status;
         this.body = body;
     }
+}
+function malformed(step, what) {
+    return new ApiError(step, 200, { error: `the answer has no valid ${what}` }, undefined);
+}
+function provisionalOf(step, signedId, r) {
+    if (typeof signedId !== "string" || signedId === "")
+        throw malformed(step, "signed id");
+    if (typeof r.codeUploadUrl !== "string" || !/^https?:\/\//.test(r.codeUploadUrl))
+        throw malformed(step, "codeUploadUrl");
+    const fields = r.codeUploadFields;
+    if (!fields || typeof fields !== "object" || Object.values(fields).some((v) => typeof v !== "string"))
+        throw malformed(step, "codeUploadFields");
+    return { signedId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: fields };
 }
 function enc(segment) {
     return encodeURIComponent(segment);
@@ -114420,11 +114508,14 @@ async function deleteInstances(config, ctx) {
             retry: "idempotent",
             signal,
         }),
-        classify: (res) => {
+        checkMachine: () => api.checkMachine(config.machine),
+        classify: (res, afterUncertainAttempt) => {
             if (res.status >= 200 && res.status < 300)
                 return { kind: "succeeded" };
-            if (res.status === 404)
-                return { kind: "skipped", reason: "already gone (404)" };
+            if (res.status === 404) {
+                // Gone after a try whose answer was lost: that try deleted it.
+                return afterUncertainAttempt ? { kind: "succeeded", detail: "confirmed gone after a retry" } : { kind: "skipped", reason: "already gone (404)" };
+            }
             return failureOf(res);
         },
     }, ctx);
@@ -114645,6 +114736,7 @@ async function setDesiredVersion(config, ctx) {
             retry: "idempotent",
             signal,
         }),
+        checkMachine: () => api.checkMachine(config.machine),
         classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
     }, ctx);
 }

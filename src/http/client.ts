@@ -6,6 +6,7 @@ import {
   type Retryability,
   TransportError,
   delayBeforeRetry,
+  mayHaveActed,
   parseRetryAfter,
   shouldRetry,
   toTransportError,
@@ -16,7 +17,8 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 export interface HttpRequest {
   method: HttpMethod;
   url: string | URL;
-  headers?: Record<string, string>;
+  /** Headers, or a function that makes them for each attempt (so a retry carries a fresh token). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   /** Always a whole body (string or Buffer), so Content-Length is known and nothing is chunked. */
   body?: string | Buffer;
   /** What may be repeated; see Retryability. */
@@ -31,6 +33,10 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** Attempts made for this answer (set by request(); 1 for send()). */
+  attempts: number;
+  /** True when an earlier attempt failed in a way that the server may have acted on (its answer was lost). */
+  afterUncertainAttempt: boolean;
   text(): string;
   json<T = unknown>(): T;
 }
@@ -130,7 +136,7 @@ export class HttpClient {
           origin: url.origin,
           path: url.pathname + url.search,
           method: req.method,
-          headers: req.headers ?? {},
+          headers: typeof req.headers === "function" ? req.headers() : (req.headers ?? {}),
           body: req.body ?? null,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
@@ -163,6 +169,7 @@ export class HttpClient {
    * throws the last TransportError once the attempts are spent.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
+    let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       let outcome: HttpResponse | TransportError;
       try {
@@ -170,6 +177,10 @@ export class HttpClient {
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         outcome = err;
+      }
+      if (!(outcome instanceof TransportError)) {
+        outcome.attempts = attempt;
+        outcome.afterUncertainAttempt = uncertain;
       }
       const failed = outcome instanceof TransportError || outcome.status >= 400;
       if (!failed || attempt >= this.policy.maxAttempts || !shouldRetry(req.retry, outcome)) {
@@ -183,11 +194,17 @@ export class HttpClient {
         if (outcome instanceof TransportError) throw outcome;
         return outcome;
       }
+      uncertain ||= mayHaveActed(outcome);
       const what = outcome instanceof TransportError ? outcome.message : `HTTP ${outcome.status}`;
       this.logger.info(
         `${req.method} ${pathOf(req.url)}: ${what}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`,
       );
-      await this.clock.sleep(delay, this.signal);
+      const link = linkSignals(this.signal, req.signal);
+      try {
+        await this.clock.sleep(delay, link.signal);
+      } finally {
+        link.unlink();
+      }
     }
   }
 
@@ -241,6 +258,8 @@ export function makeResponse(status: number, headers: Record<string, string>, bo
     status,
     headers,
     body,
+    attempts: 1,
+    afterUncertainAttempt: false,
     text: () => body.toString("utf8"),
     json: <T>() => JSON.parse(body.toString("utf8")) as T,
   };

@@ -34,6 +34,15 @@ export const defaultRetryPolicy: RetryPolicy = {
  */
 export type Retryability = "idempotent" | "unsent-only" | "none";
 
+/**
+ * After this failed attempt, may the server have carried the request out? A dropped connection
+ * or a 500/502/504 can come after the work was done; a 429, a 503 or a refused connection cannot.
+ */
+export function mayHaveActed(outcome: { status: number } | TransportError): boolean {
+  if (outcome instanceof TransportError) return !outcome.unsent;
+  return outcome.status === 500 || outcome.status === 502 || outcome.status === 504;
+}
+
 /** Statuses that mean "try again later" for an idempotent call. */
 export function isTransientStatus(status: number): boolean {
   return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
@@ -63,7 +72,6 @@ const SENT_TRANSIENT_CODES = new Set([
   "UND_ERR_SOCKET",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
 ]);
 
 /** Turns whatever undici or the socket threw into a TransportError with a readable message. */

@@ -40,9 +40,13 @@ export async function deleteInstances(config: DeleteInstancesConfig, ctx: Operat
           retry: "idempotent",
           signal,
         }),
-      classify: (res) => {
+      checkMachine: () => api.checkMachine(config.machine),
+      classify: (res, afterUncertainAttempt) => {
         if (res.status >= 200 && res.status < 300) return { kind: "succeeded" };
-        if (res.status === 404) return { kind: "skipped", reason: "already gone (404)" };
+        if (res.status === 404) {
+          // Gone after a try whose answer was lost: that try deleted it.
+          return afterUncertainAttempt ? { kind: "succeeded", detail: "confirmed gone after a retry" } : { kind: "skipped", reason: "already gone (404)" };
+        }
         return failureOf(res);
       },
     },

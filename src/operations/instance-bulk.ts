@@ -2,7 +2,7 @@ import { type AttemptResult, type ItemOutcome, classifyHttp, formatProgress, run
 import { selectInstances } from "../bulk/selection.ts";
 import type { BulkSettings, HttpSettings } from "../config/config.ts";
 import type { HttpResponse } from "../http/client.ts";
-import { TransportError, defaultRetryPolicy } from "../http/retry.ts";
+import { TransportError, defaultRetryPolicy, mayHaveActed } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { code, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
@@ -38,8 +38,13 @@ export interface InstanceBulkSpec {
   preset: PresetOutcome[];
   /** Sends one request for one instance (one attempt, no retries: the engine retries). */
   send(name: string, signal: AbortSignal): Promise<HttpResponse>;
-  /** Maps a non-transient answer to an outcome; 2xx handling included. */
-  classify(res: HttpResponse): AttemptResult;
+  /**
+   * Maps a non-transient answer to an outcome; 2xx handling included. `afterUncertainAttempt`:
+   * an earlier attempt for this instance may have been carried out although its answer was lost.
+   */
+  classify(res: HttpResponse, afterUncertainAttempt: boolean): AttemptResult;
+  /** Checks the machine exists (false: could not check); throws when it does not. */
+  checkMachine(): Promise<boolean>;
   /** What a missing-scope answer needs, for the run-wide error. */
   scope: string;
   /** Whether to list succeeded names in the summary (deletions: yes). */
@@ -78,11 +83,14 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   let cancelled = false;
   let traffic: [string, string] | undefined;
   try {
+    if (!(await spec.checkMachine())) logger.info(`Could not check that machine '${spec.machine}' exists (the key lacks machines.read); going on.`);
     if (spec.settings.dryRun) {
       for (const name of spec.candidates) record({ name, outcome: "skipped", reason: `dry run: would be ${spec.succeededWord}` });
       logger.info(`Dry run: ${spec.candidates.length} instances would be ${spec.succeededWord}; nothing sent.`);
     } else if (spec.candidates.length > 0) {
       logger.info(`${spec.operation}: ${spec.candidates.length} instances of ${spec.machine}, concurrency ${spec.settings.concurrency}…`);
+      // Instances whose earlier attempt failed after it may have reached the server.
+      const uncertain = new Set<string>();
       const result = await runBulk({
         items: spec.candidates,
         concurrency: spec.settings.concurrency,
@@ -97,18 +105,25 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
           } catch (err) {
             // A network failure: retried when transient (the calls are idempotent), else final.
             if (!(err instanceof TransportError)) throw err;
+            if (mayHaveActed(err)) uncertain.add(name);
             return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
           }
           const transient = classifyHttp(res, clock.now());
-          if (transient) return transient;
-          const outcome = spec.classify(res);
+          if (transient) {
+            if (mayHaveActed(res)) uncertain.add(name);
+            return transient;
+          }
+          const outcome = spec.classify(res, uncertain.has(name));
           if (outcome.kind === "failed" && isRunWide(res)) {
             runWideError ??= new ApiError(`${spec.operation} of '${name}'`, res.status, parseErrorBody(res.text()), spec.scope).message;
             stop.abort();
           }
           return outcome;
         },
-        onOutcome: (o) => record(o),
+        onOutcome: (o) => {
+          uncertain.delete(o.name);
+          record(o);
+        },
         onProgress: (p) => logger.info(formatProgress(p)),
       });
       cancelled = result.cancelled;
@@ -155,6 +170,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
 
 function isRunWide(res: HttpResponse): boolean {
   if (res.status === 401) return true;
+  if (res.status === 400) return parseErrorBody(res.text()).code === "specify-org";
   if (res.status !== 403) return false;
   const code = parseErrorBody(res.text()).code;
   return code === "missing-scope" || code === "missing-org" || code === undefined;

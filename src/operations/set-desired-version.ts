@@ -46,6 +46,7 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
           retry: "idempotent",
           signal,
         }),
+      checkMachine: () => api.checkMachine(config.machine),
       classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
     },
     ctx,

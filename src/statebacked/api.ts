@@ -82,7 +82,8 @@ export class StateBackedApi {
     return {
       method: spec.method,
       url: this.url(spec.path, spec.query, spec.flag),
-      headers: this.headers(hasBody),
+      // Made for each attempt, so a retry long after the first try still carries a valid token.
+      headers: () => this.headers(hasBody),
       ...(hasBody ? { body: JSON.stringify(spec.body) } : {}),
       retry: spec.retry,
       ...(spec.signal ? { signal: spec.signal } : {}),
@@ -93,26 +94,45 @@ export class StateBackedApi {
   async call<T>(spec: CallSpec): Promise<T> {
     const res = await this.opts.http.request(this.toRequest(spec));
     if (res.status < 200 || res.status >= 300) throw this.errorOf(spec, res);
-    if (res.body.length === 0) return undefined as T;
+    let value: unknown;
     try {
-      return res.json<T>();
+      value = res.json();
     } catch {
       throw new ApiError(spec.step, res.status, { error: "the answer was not JSON" }, spec.scope);
     }
+    if (!value || typeof value !== "object") throw new ApiError(spec.step, res.status, { error: "the answer was not a JSON object" }, spec.scope);
+    return value as T;
   }
 
-  errorOf(spec: Pick<CallSpec, "step" | "scope">, res: HttpResponse): ApiError {
-    return new ApiError(spec.step, res.status, parseErrorBody(res.text()), spec.scope);
+  errorOf(spec: Pick<CallSpec, "step" | "scope" | "method">, res: HttpResponse): ApiError {
+    return new ApiError(spec.step, res.status, parseErrorBody(res.text()), spec.scope, spec.method !== "GET" && res.afterUncertainAttempt);
+  }
+
+  /**
+   * Checks that the machine exists before a bulk run, so a misspelt name fails once and clearly
+   * instead of as thousands of 404s. Returns false when the key may not read machines (then the
+   * run goes on unchecked).
+   */
+  async checkMachine(machine: string): Promise<boolean> {
+    try {
+      await this.getCurrentVersion(machine);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403 && err.code === "missing-scope") return false;
+      throw err;
+    }
   }
 
   async getCurrentVersion(machine: string): Promise<VersionInfo | undefined> {
-    const res = await this.call<{ machine: { currentVersion?: VersionInfo } }>({
-      step: `reading machine '${machine}'`,
+    const step = `reading machine '${machine}'`;
+    const res = await this.call<{ machine?: { currentVersion?: VersionInfo } }>({
+      step,
       scope: "machines.read",
       method: "GET",
       path: `/machines/${enc(machine)}`,
       retry: "idempotent",
     });
+    if (!res.machine || typeof res.machine !== "object") throw malformed(step, "machine");
     return res.machine.currentVersion;
   }
 
@@ -131,7 +151,9 @@ export class StateBackedApi {
     let cursor: string | undefined;
     do {
       const page: R = await this.call<R>({ step, scope, method: "GET", path, query: { cursor }, retry: "idempotent" });
-      yield items(page);
+      const list = items(page);
+      if (!Array.isArray(list)) throw malformed(step, "the list");
+      yield list;
       cursor = page.cursor || undefined;
       if (cursor !== undefined) {
         if (seen.has(cursor)) throw new Error(`${step} failed: the API returned the same page cursor twice`);
@@ -140,31 +162,38 @@ export class StateBackedApi {
     } while (cursor !== undefined);
   }
 
-  /** Provisional create. Not idempotent (each call reserves a new id), so only retried when surely unsent. */
+  /**
+   * Provisional create. Not idempotent (each call reserves a new provisional id), but safe to
+   * repeat: an id whose upload and finalize never happen is simply abandoned by the API, and
+   * nothing becomes a version until finalize. So it is retried like an idempotent call.
+   */
   async provisionallyCreateVersion(machine: string): Promise<ProvisionalUpload> {
+    const step = "creating the version (provisional)";
     const r = await this.call<{ machineVersionId: string; codeUploadUrl: string; codeUploadFields: Record<string, string> }>({
-      step: "creating the version (provisional)",
+      step,
       scope: "machine-versions.write",
       method: "POST",
       path: `/machines/${enc(machine)}/v`,
       flag: "gzip",
       body: {},
-      retry: "unsent-only",
+      retry: "idempotent",
     });
-    return { signedId: r.machineVersionId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: r.codeUploadFields };
+    return provisionalOf(step, r.machineVersionId, r);
   }
 
   async provisionallyCreateMigration(machine: string, fromId: string, toId: string): Promise<ProvisionalUpload> {
+    const step = "creating the migration (provisional)";
     const r = await this.call<{ machineVersionMigrationId: string; codeUploadUrl: string; codeUploadFields: Record<string, string> }>({
-      step: "creating the migration (provisional)",
+      step,
       scope: "machine-versions.write",
       method: "POST",
       path: `/machines/${enc(machine)}/migrations`,
       flag: "gzip",
       body: { fromMachineVersionId: fromId, toMachineVersionId: toId },
-      retry: "unsent-only",
+      // Safe to repeat, as for versions: see provisionallyCreateVersion.
+      retry: "idempotent",
     });
-    return { signedId: r.machineVersionMigrationId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: r.codeUploadFields };
+    return provisionalOf(step, r.machineVersionMigrationId, r);
   }
 
   /**
@@ -186,9 +215,13 @@ export class StateBackedApi {
     }
   }
 
-  /** Finalize is keyed by the signed id: repeating it cannot create a second version, so it is retried. */
+  /**
+   * Finalize is keyed by the signed id: repeating it cannot create a second version, so it is
+   * retried. Whether the API accepts a repeat after a lost answer is not documented; if it refuses,
+   * the error says an earlier attempt may have been carried out.
+   */
   async finalizeVersion(machine: string, signedId: string, body: { clientInfo?: string; makeCurrent?: boolean; indexSelectors?: Record<string, string> }): Promise<string> {
-    const r = await this.call<{ machineVersionId: string }>({
+    const r = await this.call<{ machineVersionId?: unknown }>({
       step: "finalizing the version",
       scope: "machine-versions.write",
       method: "PUT",
@@ -196,6 +229,7 @@ export class StateBackedApi {
       body,
       retry: "idempotent",
     });
+    if (typeof r.machineVersionId !== "string") throw malformed("finalizing the version", "machineVersionId");
     return r.machineVersionId;
   }
 
@@ -208,8 +242,8 @@ export class StateBackedApi {
       retry: "idempotent",
     });
     // The spec names the key both ways; read the documented one first.
-    const id = r?.machineVersionMigrationId ?? r?.machineVersionId;
-    if (!id) throw new Error("finalizing the migration: the answer carried no migration id");
+    const id = r.machineVersionMigrationId ?? r.machineVersionId;
+    if (typeof id !== "string" || id === "") throw malformed("finalizing the migration", "machineVersionMigrationId");
     return id;
   }
 }
@@ -223,6 +257,18 @@ export class UploadError extends Error {
     this.status = status;
     this.body = body;
   }
+}
+
+function malformed(step: string, what: string): ApiError {
+  return new ApiError(step, 200, { error: `the answer has no valid ${what}` }, undefined);
+}
+
+function provisionalOf(step: string, signedId: unknown, r: { codeUploadUrl?: unknown; codeUploadFields?: unknown }): ProvisionalUpload {
+  if (typeof signedId !== "string" || signedId === "") throw malformed(step, "signed id");
+  if (typeof r.codeUploadUrl !== "string" || !/^https?:\/\//.test(r.codeUploadUrl)) throw malformed(step, "codeUploadUrl");
+  const fields = r.codeUploadFields;
+  if (!fields || typeof fields !== "object" || Object.values(fields).some((v) => typeof v !== "string")) throw malformed(step, "codeUploadFields");
+  return { signedId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: fields as Record<string, string> };
 }
 
 function enc(segment: string): string {

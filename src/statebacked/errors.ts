@@ -17,9 +17,12 @@ export class ApiError extends Error {
   readonly apiMessage: string | undefined;
   readonly hint: string | undefined;
 
-  constructor(step: string, status: number, body: ApiErrorBody, scope: string | undefined) {
+  constructor(step: string, status: number, body: ApiErrorBody, scope: string | undefined, afterUncertainAttempt = false) {
     const hint = hintFor(status, body.code, scope);
-    super(formatApiError(step, status, body, hint));
+    super(
+      formatApiError(step, status, body, hint) +
+        (afterUncertainAttempt ? " (note: this was a retry after an answer was lost, so an earlier attempt may have been carried out)" : ""),
+    );
     this.name = "ApiError";
     this.step = step;
     this.status = status;
