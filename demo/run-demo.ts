@@ -3,12 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ActionRun, runAction } from "../__tests__/helpers/run-action.ts";
 import { SCOPES_ALL, startFakeStateBacked } from "../__tests__/fakes/statebacked/server.ts";
+import { FAKE_PASSWORD, FAKE_USERNAME, startFakeController } from "../__tests__/fakes/appgate/fake-controller.ts";
+import { standardFleet } from "../__tests__/fakes/appgate/fleet.ts";
 
 /**
  * `npm run demo`: starts the fake State Backed API on loopback with a seeded machine, then runs the
  * built action (dist/index.js, exactly as a runner would) for a release: publish a version, publish
  * the migration from the previous version, move 1,000 instances (through some injected faults),
- * and a dry run of a deletion. Prints each step's outputs and job summary.
+ * and a dry run of a deletion. Then a fake Appgate Controller with a prepared fleet (3 Controllers,
+ * 6 gateways in 3 sites, 2 portals, an HA connector pair): the plan (dry run), then the upgrade.
+ * Prints each step's outputs and job summary.
  */
 const KEY = { keyId: "sbk_demo", secret: "sbsec_demo_secret", orgId: "org_demo", scopes: [...SCOPES_ALL] };
 const fake = await startFakeStateBacked({ keys: [KEY], latencyMs: 2 });
@@ -33,7 +37,7 @@ function show(title: string, inputs: Record<string, string>, run: ActionRun): vo
   console.log(`\n${line}\n▶ ${title}\n${line}`);
   console.log("with:");
   for (const [k, v] of Object.entries(inputs)) {
-    const shown = k === "api-key-secret" ? "***" : v.includes("\n") ? JSON.stringify(v) : v.length > 60 ? `${v.slice(0, 57)}…` : v;
+    const shown = k === "api-key-secret" || k === "password" ? "***" : v.includes("\n") ? JSON.stringify(v) : v.length > 60 ? `${v.slice(0, 57)}…` : v;
     console.log(`  ${k}: ${shown}`);
   }
   console.log(`\nexit code ${run.code}\n\nlog:`);
@@ -72,4 +76,13 @@ try {
   show("delete-instances, dry run", del, await runAction(del));
 } finally {
   await fake.close();
+}
+
+const controller = await startFakeController({ appliances: standardFleet({}), installMs: 300, rebootMs: 200, readyLagMs: 50 });
+try {
+  const upgrade = { operation: "complete-appliance-upgrade", "controller-url": controller.url, username: FAKE_USERNAME, password: FAKE_PASSWORD };
+  show("complete-appliance-upgrade, dry run (the plan)", { ...upgrade, "dry-run": "true" }, await runAction({ ...upgrade, "dry-run": "true" }));
+  show("complete-appliance-upgrade", upgrade, await runAction(upgrade));
+} finally {
+  await controller.close();
 }

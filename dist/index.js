@@ -110774,7 +110774,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 /** Input names this operation reads (besides operation, dry-run and token), for main.ts's forbid lists. */
-const APPGATE_INPUTS = (/* unused pure expression or super */ null && ([
+const APPGATE_INPUTS = [
     "controller-url",
     "username",
     "password",
@@ -110785,7 +110785,7 @@ const APPGATE_INPUTS = (/* unused pure expression or super */ null && ([
     "appliances",
     "max-unavailable",
     "appliance-timeout-minutes",
-]));
+];
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function parseAppgateConfig(inputs, common) {
     const controllerUrl = parseControllerUrl(inputs.required("controller-url", "for complete-appliance-upgrade"));
@@ -110929,18 +110929,7 @@ const OPERATION_INPUTS = {
     "publish-migration": ["migration-file", "from-version", "to-version"],
     "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error"],
     "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
-    "complete-appliance-upgrade": [
-        "controller-url",
-        "username",
-        "password",
-        "provider-name",
-        "device-id",
-        "api-version",
-        "ca-certificate",
-        "appliances",
-        "max-unavailable",
-        "appliance-timeout-minutes",
-    ],
+    "complete-appliance-upgrade": APPGATE_INPUTS,
 };
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine"];
 async function buildConfig(source, run) {

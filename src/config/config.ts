@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
-import { type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
+import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl } from "./inputs.ts";
 
 /**
@@ -88,18 +88,7 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "publish-migration": ["migration-file", "from-version", "to-version"],
   "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error"],
   "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
-  "complete-appliance-upgrade": [
-    "controller-url",
-    "username",
-    "password",
-    "provider-name",
-    "device-id",
-    "api-version",
-    "ca-certificate",
-    "appliances",
-    "max-unavailable",
-    "appliance-timeout-minutes",
-  ],
+  "complete-appliance-upgrade": APPGATE_INPUTS,
 };
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine"] as const;
 
