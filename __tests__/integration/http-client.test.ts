@@ -105,3 +105,21 @@ describe("HttpClient retries", () => {
     expect(seen["transfer-encoding"]).toBeUndefined();
   });
 });
+
+describe("HttpClient timeouts", () => {
+  it("bounds the whole exchange, connect and TLS included", async () => {
+    const net = await import("node:net");
+    // A listener that accepts TCP but never completes a TLS handshake (a rebooting host looks like this).
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as AddressInfo).port;
+    const c = client(new InstantClock(), { requestTimeoutMs: 60_000 });
+    const started = Date.now();
+    const err = await c.send({ method: "GET", url: `https://127.0.0.1:${port}/x`, retry: "none", timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).transient).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000); // not the Agent's 10 s connect timeout
+    await c.destroy();
+    silent.close();
+  });
+});

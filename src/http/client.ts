@@ -119,15 +119,28 @@ export class HttpClient {
     const url = typeof req.url === "string" ? new URL(req.url) : req.url;
     return new Promise<HttpResponse>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
+      let pendingAbort: Error | undefined;
       let settled = false;
       let status = 0;
       let headers: Record<string, string> = {};
       const chunks: Buffer[] = [];
-      const onAbort = (): void => controller?.abort(abortReason(signal!));
+      // Ends the exchange at once, whatever phase it is in; before undici hands over a controller
+      // (still connecting), the promise settles now and the request is aborted when it starts.
+      const abort = (reason: Error): void => {
+        if (controller) controller.abort(reason);
+        else {
+          pendingAbort = reason;
+          settle(() => reject(reason));
+        }
+      };
+      const onAbort = (): void => abort(abortReason(signal!));
+      // The timeout bounds the whole exchange: connect, TLS, headers and body.
+      const timer = setTimeout(() => abort(timeoutError(controller === undefined, timeoutMs)), timeoutMs);
       signal?.addEventListener("abort", onAbort, { once: true });
       const settle = (fn: () => void): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         fn();
       };
@@ -144,7 +157,8 @@ export class HttpClient {
         {
           onRequestStart(c) {
             controller = c;
-            if (signal?.aborted) c.abort(abortReason(signal));
+            const early = pendingAbort ?? (signal?.aborted ? abortReason(signal) : undefined);
+            if (early) c.abort(early);
           },
           onResponseStart(_c, statusCode, h) {
             status = statusCode;
@@ -216,6 +230,11 @@ export class HttpClient {
   async destroy(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
   }
+}
+
+/** The error of a request that ran out of time; before the request started it surely was not sent. */
+function timeoutError(beforeStart: boolean, ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms} ms`), { code: beforeStart ? "UND_ERR_CONNECT_TIMEOUT" : "ETIMEDOUT" });
 }
 
 /**
