@@ -8,13 +8,13 @@ import {
   CANCELLED_REASON,
   classifyHttp,
   describeHttpFailure,
-  formatDuration,
   formatProgress,
   runBulk,
 } from "../../src/bulk/pool.ts";
 import { makeResponse } from "../../src/http/client.ts";
 import { type RetryPolicy, TransportError } from "../../src/http/retry.ts";
 import { CancelledError } from "../../src/runtime/clock.ts";
+import { formatDuration } from "../../src/runtime/duration.ts";
 import { FakeClock, seededRandom } from "../helpers/fake-clock.ts";
 
 const policy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 10_000 };
@@ -349,7 +349,7 @@ describe("runBulk: retries", () => {
       ),
     );
     expect(h.outcome("i-0")).toMatchObject({ outcome: "failed", attempts: 1, status: 503 });
-    expect(h.outcome("i-0").reason).toMatch(/^HTTP 503; the server asked to retry after 1 min 00 s, longer than the 10 s/);
+    expect(h.outcome("i-0").reason).toMatch(/^HTTP 503; the server asked to retry after 1 min 00 s, longer than the 10.0 s/);
     expect(result.elapsedMs).toBe(20);
   });
 
@@ -728,7 +728,7 @@ describe("runBulk: progress", () => {
       concurrency: 32,
       elapsedMs: 1450,
     };
-    expect(formatProgress(base)).toBe("1234/10000 done (12.3%), 850/s, 3 failed, ETA 10 s, concurrency 32");
+    expect(formatProgress(base)).toBe("1234/10000 done (12.3%), 850/s, 3 failed, ETA 10.0 s, concurrency 32");
     expect(formatProgress({ ...base, failed: 0, skipped: 5, ratePerSec: 2.46, etaMs: 245_000 })).toBe(
       "1234/10000 done (12.3%), 2.5/s, 5 skipped, ETA 4 min 05 s, concurrency 32",
     );
@@ -743,7 +743,7 @@ describe("runBulk: progress", () => {
 
   it("formats durations", () => {
     expect(formatDuration(850)).toBe("850 ms");
-    expect(formatDuration(10_400)).toBe("10 s");
+    expect(formatDuration(10_400)).toBe("10.4 s");
     expect(formatDuration(245_000)).toBe("4 min 05 s");
     expect(formatDuration(7_380_000)).toBe("2 h 03 min");
   });

@@ -40,6 +40,7 @@ import {
   shouldRetry,
 } from "../http/retry.ts";
 import { type Clock, CancelledError, isCancelled } from "../runtime/clock.ts";
+import { formatDuration } from "../runtime/duration.ts";
 import type { Logger } from "../runtime/logger.ts";
 
 /** The result of one try for one item. */
@@ -680,12 +681,3 @@ function formatRate(r: number): string {
   return r >= 10 ? String(Math.round(r)) : r.toFixed(1);
 }
 
-/** `850 ms`, `10 s`, `4 min 05 s`, `2 h 03 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
-}

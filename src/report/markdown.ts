@@ -1,3 +1,4 @@
+export { formatDuration } from "../runtime/duration.ts";
 /** Small Markdown builders for the job summary. Cells are escaped so names cannot break a table. */
 
 export function escapeCell(value: string | number): string {
@@ -25,13 +26,6 @@ export function facts(pairs: readonly (readonly [string, string | number])[]): s
   return pairs.map(([k, v]) => `- **${k}**: ${String(v).replace(/\r?\n/g, " ")}`).join("\n");
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
