@@ -87,6 +87,23 @@ describe("dist/index.js: publish", () => {
     noSecrets(r);
   });
 
+  it("SIGTERM during the upload: stops within 2 seconds, writes what was done, never finalizes", async () => {
+    const old = fake.addVersion("shop", "v1", { current: true });
+    fake.faults.push({ path: /^\/code-bucket$/, action: { delayMs: 30_000 } });
+    const f = join(dir, "a.js");
+    writeFileSync(f, "export default {};");
+    const r = await runAction(
+      { operation: "publish-version", ...auth(), "version-file": f },
+      { signal: { name: "SIGTERM", when: () => fake.requests.some((x) => x.method === "POST" && x.path === "/machines/shop/v") } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.exitAfterSignalMs).toBeLessThan(2000);
+    expect(r.outputs).toMatchObject({ "previous-version-id": old.id, created: "false" });
+    expect(r.summary).toContain("did not finish");
+    expect(r.stdout).toMatch(/::error::Cancelled \(SIGTERM\)/);
+    expect(fake.count("PUT", /\/v\//)).toBe(0);
+  });
+
   it("bad input fails before any request, naming the input", async () => {
     const r = await runAction({ operation: "publish-version", ...auth(), "version-file": "x.js", "make-current": "maybe" });
     expect(r.code).toBe(1);
