@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppgateClient } from "../../src/appgate/client.ts";
 import { AppgateApiError, AuthError, MisroutedError } from "../../src/appgate/errors.ts";
 import type { AppgateAuth } from "../../src/config/appgate.ts";
@@ -116,5 +116,17 @@ describe("AppgateClient", () => {
     const trusted = client(password, undefined, undefined, TEST_CA_PEM);
     await trusted.c.connect();
     expect(((await trusted.c.get("/appliances", { what: "listing" })) as { data: unknown[] }).data).toHaveLength(13);
+  });
+
+  it("gives up on a call that gets no answer after the call's timeout (the per-poll 5 s), and the next one is answered", async () => {
+    fake = await startFakeController({ appliances: standardFleet() });
+    const { c } = client();
+    await c.connect();
+    fake.hangStatusReads(1);
+    const err = await c.get("/appliances/status", { what: "status", timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).transient).toBe(true);
+    await vi.waitFor(() => expect(fake.held()).toBe(0));
+    expect(((await c.get("/appliances/status", { what: "status", timeoutMs: 200 })) as { data: unknown[] }).data).toHaveLength(13);
   });
 });

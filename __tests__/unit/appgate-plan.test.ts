@@ -15,6 +15,9 @@ interface Opt {
   live?: string;
   activated?: boolean;
   volume?: number;
+  /** No volumeNumber in the status list. */
+  noVolume?: boolean;
+  maintenance?: boolean;
   upgradeError?: string;
 }
 
@@ -35,7 +38,8 @@ function fa(name: string, roles: Role[], o: Opt = {}): FleetAppliance {
       status: o.live ?? "healthy",
       state: roles.includes("controller") ? "controller_ready" : "appliance_ready",
       applianceVersion: o.version ?? "6.4.2-31000",
-      volumeNumber: o.volume ?? 1,
+      ...(o.noVolume ? {} : { volumeNumber: o.volume ?? 1 }),
+      ...(o.maintenance !== undefined ? { maintenanceMode: o.maintenance } : {}),
     },
   };
   if (o.upgradeError) a.upgradeError = o.upgradeError;
@@ -235,6 +239,89 @@ describe("planUpgrade: skipped with a reason, and resume", () => {
     const p = planUpgrade(input(fleet(), { selection: ["gw-a1", "ID-GW-A2"] }));
     expect(stages(p)).toEqual([["gw-a1"], ["gw-a2"]]);
     expect(p.skipped.find((s) => s.name === "ctrl-1")?.reason).toBe("not in the appliances input");
+  });
+});
+
+/** Every appliance done (idle on 6.5.0), with `over` on top. */
+function finished(over: Record<string, Opt> = {}): FleetAppliance[] {
+  const done: Record<string, Opt> = {};
+  for (const a of fleet()) done[a.info.name] = { status: "idle", version: "6.5.0-32000", volume: 2, ...over[a.info.name] };
+  return fleet(done);
+}
+
+describe("planUpgrade: appliances an earlier run left installing", () => {
+  it("are waited for first, in a stage of their own: nothing new starts while they are down", () => {
+    const p = planUpgrade(input(fleet({ "ctrl-1": { status: "idle", version: "6.5.0-32000" }, "ctrl-2": { status: "idle", version: "6.5.0-32000" }, "ctrl-3": { status: "idle", version: "6.5.0-32000" }, "gw-c2": { status: "installing", details: "" } })));
+    expect(p.problems).toEqual([]);
+    expect(p.stages.map((s) => s.kind)).toEqual(["resume", "batch", "batch"]);
+    expect(stages(p)[0]).toEqual(["gw-c2"]);
+    expect(stages(p).slice(1).flat()).toContain("gw-c1");
+  });
+
+  it("an installing Controller goes before the primary and before the next Controller", () => {
+    const p = planUpgrade(input(fleet({ "ctrl-1": { status: "idle", version: "6.5.0-32000" }, "ctrl-3": { status: "installing", details: "" } })));
+    expect(stages(p).slice(0, 2)).toEqual([["ctrl-3"], ["ctrl-2"]]);
+    expect(p.stages[0]).toMatchObject({ kind: "resume", label: "Already installing (started earlier)" });
+    expect(p.maintenance.map((c) => c.name)).toEqual(["ctrl-2"]);
+
+    const q = planUpgrade(input(fleet({ "ctrl-2": { status: "installing", details: "" } })));
+    expect(stages(q).slice(0, 3)).toEqual([["ctrl-2"], ["ctrl-1"], ["ctrl-3"]]);
+    expect(q.stages.slice(0, 2).map((s) => s.kind)).toEqual(["resume", "primary"]);
+  });
+
+  it("says when they were already down together beyond max-unavailable", () => {
+    const p = planUpgrade(input(finished({ "gw-c1": { status: "installing", version: "6.4.2-31000" }, "gw-c2": { status: "installing", version: "6.4.2-31000" } })));
+    expect(stages(p)).toEqual([["gw-c1", "gw-c2"]]);
+    expect(p.warnings).toEqual([expect.stringMatching(/^gw-c1, gw-c2 were already installing together, more than max-unavailable allows for the gateways of site Site C/)]);
+  });
+});
+
+describe("planUpgrade: maintenance mode", () => {
+  it("a Controller upgraded already but left in maintenance mode is planned to leave it", () => {
+    const p = planUpgrade(input(finished({ "ctrl-2": { maintenance: true } })));
+    expect(p.problems).toEqual([]);
+    expect(p.stages).toEqual([expect.objectContaining({ kind: "controller", appliances: [expect.objectContaining({ name: "ctrl-2", action: "maintenance-off", inMaintenance: true })] })]);
+    expect(p.maintenance).toEqual([]);
+    expect(p.skipped.find((s) => s.name === "ctrl-3")?.alreadyUpgraded).toBe(true);
+  });
+
+  it("a Controller still in maintenance from an earlier run is not put into it again, and is tracked as in it", () => {
+    const p = planUpgrade(input(fleet({ "ctrl-1": { status: "idle", version: "6.5.0-32000" }, "ctrl-3": { maintenance: true } })));
+    expect(p.maintenance.map((c) => c.name)).toEqual(["ctrl-2"]);
+    expect(p.stages.flatMap((s) => s.appliances).find((a) => a.name === "ctrl-3")).toMatchObject({ action: "complete", inMaintenance: true });
+  });
+
+  it("the primary in maintenance mode stops the run (it refuses every change); a not-prepared Controller in it is a warning", () => {
+    const p = planUpgrade(input(fleet({ "ctrl-1": { maintenance: true } })));
+    expect(p.problems).toContain("the primary Controller ctrl-1 is in maintenance mode: it refuses every change sent through it. Turn its maintenance mode off first");
+    const q = planUpgrade(input(fleet({ "ctrl-3": { status: "idle", maintenance: true } })));
+    expect(q.warnings).toContain("Controller ctrl-3 is in maintenance mode but not prepared: turn maintenance mode off by hand if nothing else needs it");
+  });
+});
+
+describe("planUpgrade: nothing prepared", () => {
+  it("after a finished run, an appliance never prepared is a warning, not a problem: nothing to do", () => {
+    const p = planUpgrade(input(finished({ "gw-c2": { version: "6.4.2-31000", volume: 1 } })));
+    expect(p.problems).toEqual([]);
+    expect(p.stages).toEqual([]);
+    expect(p.skipped.find((s) => s.name === "gw-c1")).toMatchObject({ reason: "already on the version the primary Controller runs, 6.5.0-32000", alreadyUpgraded: true });
+    expect(p.skipped.find((s) => s.name === "gw-c2")).toMatchObject({ reason: "not prepared (upgrade status idle, runs 6.4.2-31000; the primary Controller runs 6.5.0-32000)" });
+    expect(p.warnings).toEqual([expect.stringMatching(/^Nothing is prepared, and gw-c2 \(6\.4\.2-31000\) run\(s\) an older version than the primary Controller \(6\.5\.0-32000\)/)]);
+  });
+
+  it("an appliance already installing is still waited for, with the target unknown", () => {
+    const p = planUpgrade(input(finished({ "gw-c2": { status: "installing", version: "6.4.2-31000" } })));
+    expect(p.problems).toEqual([]);
+    expect(p.stages[0]!.appliances[0]).toMatchObject({ name: "gw-c2", action: "wait-install", targetText: "(as prepared)" });
+  });
+});
+
+describe("planUpgrade: verification must be possible", () => {
+  it("an appliance whose status gives no volumeNumber is a pre-flight problem (its partition switch could not be checked)", () => {
+    const p = planUpgrade(input(fleet({ "gw-b2": { noVolume: true } })));
+    expect(p.problems).toEqual([
+      "gw-b2: the status list gives no volumeNumber (the partition in use), so its upgrade could not be verified; leave it out with the appliances input",
+    ]);
   });
 });
 

@@ -1,14 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelays, pollUntil, PollTimeoutError, type Probe } from "../../src/appgate/poll.ts";
+import { pollUntil, PollTimeoutError, type Probe } from "../../src/appgate/poll.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
-describe("backoffDelays", () => {
-  it("doubles from the initial delay up to the cap", () => {
-    expect(backoffDelays({ initialMs: 1000, maxMs: 10_000 }, 7)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
-  });
-});
+/** A clock that records every sleep. */
+function recordingClock(): { clock: FakeClock; sleeps: number[] } {
+  const clock = new FakeClock();
+  const sleeps: number[] = [];
+  const sleep = clock.sleep.bind(clock);
+  clock.sleep = (ms, s) => {
+    sleeps.push(ms);
+    return sleep(ms, s);
+  };
+  return { clock, sleeps };
+}
 
 describe("pollUntil", () => {
+  it("waits the initial delay, doubling up to the cap, while nothing changes", async () => {
+    const { clock, sleeps } = recordingClock();
+    let looks = 0;
+    await clock.run(
+      pollUntil(async (): Promise<Probe<number>> => (++looks > 8 ? { done: true, value: looks } : { done: false, seen: "installing" }), {
+        clock,
+        signal: new AbortController().signal,
+        backoff: { initialMs: 1000, maxMs: 10_000 },
+        deadline: clock.now() + 3_600_000,
+        awaiting: "x",
+        delayFirst: true,
+      }),
+    );
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+  });
+
   function scripted(seen: (t: number) => string | undefined, clock: FakeClock): () => Promise<Probe<number>> {
     return async () => {
       const s = seen(clock.now() - start);
@@ -39,14 +61,8 @@ describe("pollUntil", () => {
   });
 
   it("never sleeps past the deadline and fails with what it saw last", async () => {
-    const clock = new FakeClock();
+    const { clock, sleeps } = recordingClock();
     start = clock.now();
-    const sleeps: number[] = [];
-    const sleep = clock.sleep.bind(clock);
-    clock.sleep = (ms, s) => {
-      sleeps.push(ms);
-      return sleep(ms, s);
-    };
     const p = pollUntil(scripted(() => "busy", clock), {
       clock,
       signal: new AbortController().signal,

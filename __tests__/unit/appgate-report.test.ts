@@ -40,7 +40,7 @@ describe("summaryMarkdown", () => {
     expect(md).toContain("**⚠️ Cancelled**");
     expect(md).toContain("| Appliance | Role | Site | Version before | Version after | Partition before | Partition after | Time | Outcome |");
     expect(md).toContain("| ctrl-1 | Controller (primary) | Default | 6.4.2-31000 | 6.5.0-32000 | 1 | 2 | 7 min 12 s | upgraded |");
-    expect(md).toContain("| gw\\|a1 | Gateway | Site A | 6.4.2-31000 |  | 1 |  | 1 min 0 s | unfinished: cancelled while under way |");
+    expect(md).toContain("| gw\\|a1 | Gateway | Site A | 6.4.2-31000 |  | 1 |  | 1 min 00 s | unfinished: cancelled while under way |");
     expect(md).toContain("| gw-a2 | Gateway | Site A |  |  |  |  |  | not-started: the run was cancelled |");
     expect(md).toContain("**Still under way on the Controller** (run again to resume, never retried blindly): gw\\|a1 (installing)");
     expect(md).toContain("**Still in maintenance mode:** ctrl-3");

@@ -18,7 +18,7 @@ const MIN = 60_000;
 
 /** A scripted appliance: the upgrade status as a function of virtual time since complete. */
 class World implements ControllerApi {
-  calls: { method: string; path: string; at: number; body?: unknown }[] = [];
+  calls: { method: string; path: string; at: number; body?: unknown; timeoutMs?: number }[] = [];
   completedAt: number | undefined;
   switchedAt: number | undefined;
   status = "ready";
@@ -33,20 +33,20 @@ class World implements ControllerApi {
     this.clock = clock;
   }
 
-  async get(path: string, _o: Omit<CallOptions, "body">): Promise<unknown> {
-    this.calls.push({ method: "GET", path, at: this.clock.now() });
+  async get(path: string, o: Omit<CallOptions, "body">): Promise<unknown> {
+    this.calls.push({ method: "GET", path, at: this.clock.now(), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
     if (path.endsWith("/upgrade")) {
       if (this.onStatus) return this.onStatus(this);
       return { status: this.status, details: this.status === "ready" ? "appgate-6.5.0-32000-release.img.zip" : "" };
     }
-    if (path === "/appliances/status") {
+    if (path.startsWith("/appliances/status")) {
       return { data: [{ id: "id-gw", status: "healthy", state: this.state, applianceVersion: this.version, details: { volumeNumber: this.volume } }] };
     }
     throw new AppgateApiError("get", 404);
   }
 
   async post(path: string, o: CallOptions): Promise<unknown> {
-    this.calls.push({ method: "POST", path, at: this.clock.now(), body: o.body });
+    this.calls.push({ method: "POST", path, at: this.clock.now(), body: o.body, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
     if (this.onPost) return this.onPost(this, path);
     return this.accept(path);
   }
@@ -89,6 +89,7 @@ const planned: PlannedAppliance = {
   action: "complete",
   switchPartition: false,
   isPrimary: false,
+  inMaintenance: false,
   target: parseVersion("6.5.0-32000")!,
   targetText: "appgate-6.5.0-32000-release.img.zip",
   startStatus: "ready",
@@ -96,7 +97,7 @@ const planned: PlannedAppliance = {
   partitionBefore: 1,
 };
 
-function setup(timeoutMs = 30 * MIN) {
+function setup(timeoutMs = 30 * MIN, p: PlannedAppliance = planned) {
   const clock = new FakeClock();
   const sleeps: number[] = [];
   const sleep = clock.sleep.bind(clock);
@@ -109,7 +110,7 @@ function setup(timeoutMs = 30 * MIN) {
   const controller = new AbortController();
   const rec: ApplianceRecord = { id: "id-gw", name: "gw", role: "Gateway", site: "A", outcome: "not-started", partitionBefore: 1, versionBefore: "6.4.2-31000" };
   const go = () =>
-    upgradeAppliance(planned, rec, {
+    upgradeAppliance(p, rec, {
       client: world,
       clock,
       signal: controller.signal,
@@ -244,5 +245,136 @@ describe("upgradeAppliance", () => {
     expect(rec.outcome).toBe("unfinished");
     expect(rec.reason).toMatch(/cancelled while under way \(last seen: installing\).*run again to resume/);
     expect(clock.pending).toBe(0);
+  });
+});
+
+/** The primary Controller: switches partition itself, never leaves maintenance mode (it is never in it). */
+const primary: PlannedAppliance = { ...planned, id: "id-gw", name: "ctrl-1", role: "Controller", roles: ["controller"], switchPartition: true, isPrimary: true };
+
+/** After complete, the upgrade status answers these in turn (the last one stays); "down" = connection refused; idle means rebooted. */
+function scriptAfterComplete(world: World, answers: string[]): void {
+  let i = 0;
+  world.onStatus = (w) => {
+    if (w.completedAt === undefined && w.switchedAt === undefined) return { status: w.status, details: w.status === "ready" ? "appgate-6.5.0-32000-release.img.zip" : "" };
+    const a = answers[Math.min(i++, answers.length - 1)]!;
+    if (a === "down") return Promise.reject(new TransportError("connection refused (x)", "ECONNREFUSED", true, true));
+    if (a === "idle") {
+      w.volume = 2;
+      w.version = "6.5.0-32000";
+    }
+    w.status = a;
+    return { status: a, details: "" };
+  };
+}
+
+describe("upgradeAppliance: Controllers that switch partition themselves", () => {
+  it("a transient `success` during a switchPartition:true install is not the end: no switch-partition, wait for idle", async () => {
+    const { clock, world, rec, go } = setup(30 * MIN, primary);
+    scriptAfterComplete(world, ["installing", "success", "success", "down", "idle"]);
+    await clock.run(go());
+    expect(rec).toMatchObject({ outcome: "upgraded", partitionAfter: 2 });
+    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual(["/appliances/id-gw/upgrade/complete"]);
+    expect(world.calls[1]!.body).toEqual({ switchPartition: true });
+  });
+
+  it("a `failed` after a switchPartition:true complete fails the appliance", async () => {
+    const { clock, world, rec, go } = setup(30 * MIN, primary);
+    scriptAfterComplete(world, ["installing", "failed"]);
+    await clock.run(go());
+    expect(rec).toMatchObject({ outcome: "failed", reason: "the upgrade failed (upgrade status failed)" });
+  });
+
+  it("a Controller resumed from `success` (completed without switching) gets switch-partition", async () => {
+    const { clock, world, rec, go } = setup(30 * MIN, { ...primary, action: "switch-partition", startStatus: "success" });
+    world.status = "success";
+    world.lifecycle(0, 5_000);
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual(["/appliances/id-gw/upgrade/switch-partition"]);
+  });
+});
+
+describe("upgradeAppliance: a change whose answer is lost while the status lags", () => {
+  const lostAnswer = (code = "UND_ERR_SOCKET", unsent = false) => (w: World, path: string) => {
+    w.accept(path);
+    throw new TransportError("connection dropped (x)", code, unsent, true);
+  };
+  const postsTo = (world: World, suffix: string) => world.calls.filter((c) => c.method === "POST" && c.path.endsWith(suffix));
+
+  it("the primary is never sent it again: waited on while it still reads `ready`, until it moves on", async () => {
+    const { clock, world, rec, go, logger } = setup(30 * MIN, primary);
+    world.onPost = lostAnswer();
+    scriptAfterComplete(world, ["ready", "ready", "ready", "ready", "ready", "down", "down", "idle"]);
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(postsTo(world, "/complete")).toHaveLength(1);
+    expect(logger.lines.some((l) => /never sent again to the primary Controller/.test(l))).toBe(true);
+  });
+
+  it("the primary whose status never moves on fails at its deadline, still without a second complete", async () => {
+    const { clock, world, rec, go } = setup(10 * MIN, primary);
+    world.onPost = lostAnswer();
+    scriptAfterComplete(world, ["ready"]);
+    await clock.run(go());
+    expect(rec.outcome).toBe("failed");
+    expect(rec.reason).toMatch(/timed out after 600 s waiting for ctrl-1 to show whether completing the upgrade of ctrl-1 was accepted \(last seen: upgrade status: ready/);
+    expect(postsTo(world, "/complete")).toHaveLength(1);
+  });
+
+  it("a request that surely never left (connection refused) may be sent again, even to the primary", async () => {
+    const { clock, world, rec, go } = setup(30 * MIN, primary);
+    let first = true;
+    world.onPost = (w, path) => {
+      if (first) {
+        first = false;
+        throw new TransportError("connection refused (x)", "ECONNREFUSED", true, true);
+      }
+      return w.accept(path);
+    };
+    scriptAfterComplete(world, ["installing", "idle"]);
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(postsTo(world, "/complete")).toHaveLength(2);
+  });
+
+  it("another appliance is looked at a few times (lostAnswerReads) before a resend: a short lag sends nothing twice", async () => {
+    const { clock, world, rec, go } = setup();
+    world.onPost = (w, path) => (path.endsWith("/complete") ? lostAnswer()(w, path) : w.accept(path));
+    let reads = 0;
+    const lifecycle = (w: World): unknown => {
+      reads++;
+      if (w.switchedAt !== undefined) {
+        w.status = "idle";
+        w.volume = 2;
+        w.version = "6.5.0-32000";
+      } else if (reads > 2) w.status = "success";
+      return { status: reads <= 2 ? "ready" : w.status, details: "" };
+    };
+    world.onStatus = (w) => (w.completedAt === undefined ? { status: "ready", details: "appgate-6.5.0-32000-release.img.zip" } : lifecycle(w));
+    await clock.run(go());
+    expect(rec.outcome).toBe("upgraded");
+    expect(postsTo(world, "/complete")).toHaveLength(1);
+  });
+});
+
+describe("upgradeAppliance: requests", () => {
+  it("every poll and change request carries the request timeout (5 s)", async () => {
+    const { clock, world, go } = setup();
+    world.lifecycle(20_000, 10_000);
+    await clock.run(go());
+    expect(world.calls.length).toBeGreaterThan(5);
+    expect(world.calls.filter((c) => c.timeoutMs !== DEFAULT_TIMINGS.requestTimeoutMs)).toEqual([]);
+    expect(world.calls.filter((c) => c.path.startsWith("/appliances/status")).map((c) => c.path)).toContain("/appliances/status?name=gw");
+  });
+
+  it("a failure that waiting will not mend (a refused TLS certificate) fails at once, not after 30 min", async () => {
+    const { clock, world, rec, go } = setup();
+    world.lifecycle(5_000, 10_000, () => {
+      throw new TransportError("network error (self-signed certificate)", "DEPTH_ZERO_SELF_SIGNED_CERT", false, false);
+    });
+    await clock.run(go());
+    expect(rec.outcome).toBe("failed");
+    expect(rec.reason).toMatch(/self-signed certificate/);
+    expect(clock.now() - rec.startedAt!).toBeLessThan(MIN);
   });
 });

@@ -1,27 +1,28 @@
 /**
- * The Controller calls one appliance's upgrade is made of, each safe to use while the appliance
- * (or the primary Controller itself) installs and reboots: connection errors, timeouts and 502
- * are waited out, a 503 ends the run (MisroutedError), a 412 or a lost answer to a change is
- * settled by reading the status again rather than by repeating the change blindly.
+ * Reading and waiting on one appliance through the Controller, safe to use while the appliance
+ * (or the primary Controller itself) installs and reboots: transient failures (connection
+ * errors, timeouts, 502) are waited out until the deadline, a 503 ends the run
+ * (MisroutedError), anything else (a TLS certificate refused, an unknown host, a 404) is an
+ * error at once.
  */
-import { TransportError } from "../http/retry.ts";
-import type { Clock } from "../runtime/clock.ts";
-import type { Logger } from "../runtime/logger.ts";
+import { isTransientStatus, TransportError } from "../http/retry.ts";
 import { formatDuration } from "../report/markdown.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { isCancelled } from "../runtime/clock.ts";
+import type { Logger } from "../runtime/logger.ts";
 import {
   type ApplianceLiveStatus,
-  changeIdOf,
   type ChangeStatus,
+  listData,
   toChangeStatus,
+  toLiveStatus,
   toUpgradeStatus,
   type UpgradeStatus,
 } from "./api-types.ts";
 import type { ControllerApi } from "./client.ts";
-import { AppgateApiError, isFatal, messageOf } from "./errors.ts";
-import { type Probe, pollUntil } from "./poll.ts";
-import { readLiveStatus } from "./preflight.ts";
-import type { UpgradeTimings } from "./timings.ts";
-import { isCancelled } from "../runtime/clock.ts";
+import { AppgateApiError, isFatal } from "./errors.ts";
+import { type PollOptions, type Probe, pollUntil } from "./poll.ts";
+import { MAX_TIMEOUT_GROWTH, type UpgradeTimings } from "./timings.ts";
 
 export interface OpsDeps {
   client: ControllerApi;
@@ -36,40 +37,48 @@ export interface Target {
   id: string;
   name: string;
   deadline: number;
+  /** The primary Controller: a change whose answer was lost is never sent to it again. */
+  isPrimary?: boolean;
   /** Told of every change in what is seen (for the record's lastSeen). */
   onSeen?: (seen: string) => void;
 }
 
-export type StatusRead = { kind: "status"; status: UpgradeStatus } | { kind: "unreachable"; seen: string };
+/** A request that timed out (its answer may still come: the server is slow, not gone). */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof TransportError && (/TIMEOUT|TIMEDOUT/i.test(err.code) || /timed out/i.test(err.message));
+}
 
-/** The short reason a call got no usable answer, or undefined when the error is a real refusal. */
+/**
+ * The short reason a call got no usable answer, when that is expected while an appliance
+ * installs and reboots (transient network failures, 5xx); undefined for a real refusal or a
+ * failure that waiting will not mend.
+ */
 export function unreachableReason(err: unknown): string | undefined {
   const expected = "(expected while it installs and reboots)";
-  if (err instanceof TransportError) return `not answering: ${err.message.replace(/ \(.*$/s, "")} ${expected}`;
-  if (err instanceof AppgateApiError && [500, 502, 504].includes(err.status)) return `not answering: HTTP ${err.status} ${expected}`;
+  if (err instanceof TransportError) {
+    return err.transient || isTimeout(err) ? `not answering: ${err.message.replace(/ \(.*$/s, "")} ${expected}` : undefined;
+  }
+  if (err instanceof AppgateApiError && isTransientStatus(err.status)) return `not answering: HTTP ${err.status} ${expected}`;
   return undefined;
 }
 
-/** Reads the upgrade status once; "unreachable" while the appliance (or the Controller) is down. */
-export async function readUpgradeStatus(d: OpsDeps, t: Target): Promise<StatusRead> {
-  try {
-    const body = await d.client.get(`/appliances/${t.id}/upgrade`, {
-      what: `reading the upgrade status of ${t.name}`,
-      timeoutMs: d.timings.requestTimeoutMs,
-    });
-    return { kind: "status", status: toUpgradeStatus(body) };
-  } catch (err) {
-    if (isFatal(err) || isCancelled(err, d.signal)) throw err;
-    const why = unreachableReason(err);
-    if (why !== undefined) return { kind: "unreachable", seen: why };
-    // A 412 while the appliance changes state: it cannot say yet.
-    if (err instanceof AppgateApiError && err.status === 412) return { kind: "unreachable", seen: "not answering (HTTP 412)" };
-    throw err;
-  }
+/** A 412 on a read while the appliance changes state: it cannot say yet. */
+function refusedWhileChanging(err: unknown): string | undefined {
+  return err instanceof AppgateApiError && err.status === 412 ? "not answering (HTTP 412)" : undefined;
 }
 
-function describe(s: UpgradeStatus): string {
-  return s.status;
+export type Reached<T> = { ok: true; value: T } | { ok: false; seen: string };
+
+/** Makes one call; an expected "not reachable now" becomes `{ ok: false }`, anything else is thrown. */
+export async function reach<T>(d: OpsDeps, call: () => Promise<T>, alsoUnreachable?: (err: unknown) => string | undefined): Promise<Reached<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    if (isFatal(err) || isCancelled(err, d.signal)) throw err;
+    const why = unreachableReason(err) ?? alsoUnreachable?.(err);
+    if (why !== undefined) return { ok: false, seen: why };
+    throw err;
+  }
 }
 
 function progress(d: OpsDeps, t: Target): (seen: string, sinceMs: number) => void {
@@ -79,37 +88,71 @@ function progress(d: OpsDeps, t: Target): (seen: string, sinceMs: number) => voi
   };
 }
 
+/** Poll options for one appliance: the run's backoff and heartbeat, the appliance's deadline. */
+export function pollOptions(d: OpsDeps, t: Target, awaiting: string, delayFirst = false): PollOptions {
+  return {
+    clock: d.clock,
+    signal: d.signal,
+    backoff: { initialMs: d.timings.pollInitialMs, maxMs: d.timings.pollMaxMs },
+    deadline: t.deadline,
+    awaiting,
+    delayFirst,
+    heartbeatMs: d.timings.heartbeatMs,
+    onSeen: progress(d, t),
+  };
+}
+
+/** Polls `read` until `judge` says done; unreachable reads are waited out until the deadline. */
+function pollReachable<R, T>(
+  d: OpsDeps,
+  t: Target,
+  awaiting: string,
+  read: () => Promise<R>,
+  judge: (r: R) => Probe<T>,
+  opts: { delayFirst?: boolean; alsoUnreachable?: (err: unknown) => string | undefined } = {},
+): Promise<T> {
+  return pollUntil<T>(async () => {
+    const r = await reach(d, read, opts.alsoUnreachable);
+    return r.ok ? judge(r.value) : { done: false, seen: r.seen };
+  }, pollOptions(d, t, awaiting, opts.delayFirst));
+}
+
+/** GET /appliances/{id}/upgrade once. */
+export async function getUpgradeStatus(d: OpsDeps, t: Target): Promise<UpgradeStatus> {
+  const body = await d.client.get(`/appliances/${t.id}/upgrade`, {
+    what: `reading the upgrade status of ${t.name}`,
+    timeoutMs: d.timings.requestTimeoutMs,
+  });
+  return toUpgradeStatus(body);
+}
+
+/** Reads the upgrade status once, as `reach` does (a 412 counts as not answering yet). */
+export function reachUpgradeStatus(d: OpsDeps, t: Target): Promise<Reached<UpgradeStatus>> {
+  return reach(d, () => getUpgradeStatus(d, t), refusedWhileChanging);
+}
+
 /**
  * Polls the upgrade status until `accept` says done (returns the status); `failed` ends the
- * wait with an error. Unreachable answers are waited out until the deadline.
+ * wait with an error.
  */
-export async function waitUpgradeStatus(
+export function waitUpgradeStatus(
   d: OpsDeps,
   t: Target,
   awaiting: string,
   accept: (s: UpgradeStatus) => boolean,
   delayFirst: boolean,
 ): Promise<UpgradeStatus> {
-  return pollUntil<UpgradeStatus>(
-    async (): Promise<Probe<UpgradeStatus>> => {
-      const r = await readUpgradeStatus(d, t);
-      if (r.kind === "unreachable") return { done: false, seen: r.seen };
-      if (accept(r.status)) return { done: true, value: r.status };
-      if (r.status.status === "failed") {
-        throw new Error(`the upgrade failed${r.status.details ? `: ${r.status.details}` : ""} (upgrade status failed)`);
-      }
-      return { done: false, seen: describe(r.status) };
+  return pollReachable(
+    d,
+    t,
+    `${t.name} to reach ${awaiting}`,
+    () => getUpgradeStatus(d, t),
+    (s): Probe<UpgradeStatus> => {
+      if (accept(s)) return { done: true, value: s };
+      if (s.status === "failed") throw new Error(`the upgrade failed${s.details ? `: ${s.details}` : ""} (upgrade status failed)`);
+      return { done: false, seen: s.status };
     },
-    {
-      clock: d.clock,
-      signal: d.signal,
-      backoff: { initialMs: d.timings.pollInitialMs, maxMs: d.timings.pollMaxMs },
-      deadline: t.deadline,
-      awaiting: `${t.name} to reach ${awaiting}`,
-      delayFirst,
-      onSeen: progress(d, t),
-      heartbeatMs: d.timings.heartbeatMs,
-    },
+    { delayFirst, alsoUnreachable: refusedWhileChanging },
   );
 }
 
@@ -118,149 +161,83 @@ export function readWhenReachable(d: OpsDeps, t: Target): Promise<UpgradeStatus>
   return waitUpgradeStatus(d, t, "an answer to the upgrade status", () => true, false);
 }
 
-export interface ChangeRequest {
-  path: string;
-  body?: unknown;
-  what: string;
-  /** Given the status read after a refused or unanswered request: did the change happen anyway? */
-  happened: (s: UpgradeStatus) => boolean;
-  /** May the request be sent again in this status? */
-  mayRetry: (s: UpgradeStatus) => boolean;
+/**
+ * Polls an appliance change until its result is `success` (as sdpctl does: `running`, or a
+ * status without a result yet, is waited on); a result `failure` is an error.
+ */
+export function waitChange(d: OpsDeps, t: Target, changeId: string, what: string): Promise<ChangeStatus> {
+  return pollReachable(
+    d,
+    t,
+    `${what} on ${t.name} to finish`,
+    async () =>
+      toChangeStatus(
+        await d.client.get(`/appliances/${t.id}/change/${encodeURIComponent(changeId)}`, {
+          what: `following ${what} on ${t.name}`,
+          timeoutMs: d.timings.requestTimeoutMs,
+        }),
+      ),
+    (c): Probe<ChangeStatus> => {
+      if (c.result === "success") return { done: true, value: c };
+      if (c.result === "failure") throw new Error(`${what} failed${c.details ? `: ${c.details}` : ""}`);
+      return { done: false, seen: `${what}: ${c.status || "no status yet"}` };
+    },
+    { delayFirst: true },
+  );
 }
 
 /**
- * Asks for a change (complete, switch-partition). A 202 is done. On a 412 or a lost answer, the
- * status is read again: if it moved on, the change was accepted; if it still allows the change,
- * the request is sent again (up to changeAttempts); otherwise the refusal is the answer.
- * Returns the change id when the Controller gave one.
+ * GET /appliances/status, optionally narrowed with the spec's filterBy query parameters (the
+ * field name as the parameter, e.g. `?name=gw-1`, matched by inclusion).
  */
-export async function requestUpgradeChange(d: OpsDeps, t: Target, req: ChangeRequest): Promise<string | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    let failure: unknown;
-    try {
-      const body = await d.client.post(req.path, {
-        what: req.what,
-        timeoutMs: d.timings.requestTimeoutMs,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-      });
-      return changeIdOf(body);
-    } catch (err) {
-      if (isFatal(err) || isCancelled(err, d.signal)) throw err;
-      const lost = unreachableReason(err) !== undefined;
-      const refused = err instanceof AppgateApiError && err.status === 412;
-      if (!lost && !refused) throw err;
-      failure = err;
-    }
-    d.logger.info(`${t.name}: ${messageOf(failure)}; reading the upgrade status again before anything else`);
-    const s = await readWhenReachable(d, t);
-    if (req.happened(s)) {
-      d.logger.info(`${t.name}: upgrade status is now '${s.status}': the request was accepted`);
-      return undefined;
-    }
-    if (!req.mayRetry(s) || attempt >= d.timings.changeAttempts) {
-      throw new Error(`${messageOf(failure)} (upgrade status: ${s.status}${s.details ? `, ${s.details}` : ""})`);
-    }
-    await d.clock.sleep(d.timings.pollInitialMs, d.signal);
+export async function readLiveStatus(
+  client: ControllerApi,
+  what: string,
+  opts: { retry: "idempotent" | "none"; timeoutMs?: number; filterBy?: Record<string, string> },
+): Promise<Map<string, ApplianceLiveStatus>> {
+  const query = opts.filterBy ? `?${new URLSearchParams(opts.filterBy).toString()}` : "";
+  const body = await client.get(`/appliances/status${query}`, {
+    what,
+    retry: opts.retry,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  const map = new Map<string, ApplianceLiveStatus>();
+  for (const raw of listData(body)) {
+    const s = toLiveStatus(raw);
+    if (s) map.set(s.id, s);
   }
+  return map;
 }
 
-/** Polls an appliance change until it is no longer running; its result must be success. */
-export async function waitChange(d: OpsDeps, t: Target, changeId: string, what: string): Promise<ChangeStatus> {
-  const change = await pollUntil<ChangeStatus>(
-    async () => {
-      try {
-        const c = toChangeStatus(
-          await d.client.get(`/appliances/${t.id}/change/${encodeURIComponent(changeId)}`, {
-            what: `following ${what} on ${t.name}`,
-            timeoutMs: d.timings.requestTimeoutMs,
-          }),
-        );
-        return c.status === "running" || c.status === "" ? { done: false, seen: `${what}: running` } : { done: true, value: c };
-      } catch (err) {
-        if (isFatal(err) || isCancelled(err, d.signal)) throw err;
-        const why = unreachableReason(err);
-        if (why !== undefined) return { done: false, seen: why };
-        throw err;
-      }
-    },
-    {
-      clock: d.clock,
-      signal: d.signal,
-      backoff: { initialMs: d.timings.pollInitialMs, maxMs: d.timings.pollMaxMs },
-      deadline: t.deadline,
-      awaiting: `${what} on ${t.name} to finish`,
-      delayFirst: true,
-      heartbeatMs: d.timings.heartbeatMs,
-      onSeen: progress(d, t),
-    },
-  );
-  if (change.result !== "success") {
-    throw new Error(`${what} ${change.result || "did not succeed"}${change.details ? `: ${change.details}` : ""}`);
-  }
-  return change;
+/** This appliance's status-list entry (the list filtered by its name; picked by id). */
+export async function readLive(d: OpsDeps, t: Target, timeoutMs = d.timings.requestTimeoutMs): Promise<ApplianceLiveStatus | undefined> {
+  const all = await readLiveStatus(d.client, `reading the status of ${t.name}`, { retry: "none", timeoutMs, filterBy: { name: t.name } });
+  return all.get(t.id);
 }
 
-/** Polls GET /appliances/status until `accept` likes this appliance's entry. */
-export async function waitLive(
+/**
+ * Polls the appliance's status-list entry until `accept` likes it. The list can be slow on a
+ * big collective: after a read times out, the next one gets twice the time (up to a cap).
+ */
+export function waitLive(
   d: OpsDeps,
   t: Target,
   awaiting: string,
   accept: (s: ApplianceLiveStatus) => boolean,
   show: (s: ApplianceLiveStatus) => string,
 ): Promise<ApplianceLiveStatus> {
-  return pollUntil<ApplianceLiveStatus>(
-    async () => {
-      try {
-        const all = await readLiveStatus(d.client, `reading appliance status for ${t.name}`, "none", d.timings.requestTimeoutMs);
-        const s = all.get(t.id);
-        if (!s) return { done: false, seen: "missing from the status list" };
-        return accept(s) ? { done: true, value: s } : { done: false, seen: show(s) };
-      } catch (err) {
-        if (isFatal(err) || isCancelled(err, d.signal)) throw err;
-        const why = unreachableReason(err);
-        if (why !== undefined) return { done: false, seen: why };
-        throw err;
-      }
-    },
-    {
-      clock: d.clock,
-      signal: d.signal,
-      backoff: { initialMs: d.timings.pollInitialMs, maxMs: d.timings.pollMaxMs },
-      deadline: t.deadline,
-      awaiting: `${t.name} to be ${awaiting}`,
-      heartbeatMs: d.timings.heartbeatMs,
-      onSeen: progress(d, t),
-    },
-  );
-}
-
-/**
- * Turns a Controller's maintenance mode on or off and waits for the change. A 412 or a lost
- * answer is settled by reading whether maintenance mode already is as wanted.
- */
-export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean): Promise<void> {
-  const what = `maintenance mode ${enabled ? "on" : "off"}`;
-  for (let attempt = 1; ; attempt++) {
-    let failure: unknown;
+  const base = d.timings.requestTimeoutMs;
+  let timeoutMs = base;
+  const read = async (): Promise<ApplianceLiveStatus | undefined> => {
     try {
-      const body = await d.client.post(`/appliances/${t.id}/maintenance`, {
-        what: `turning ${what} for ${t.name}`,
-        body: { enabled },
-        timeoutMs: d.timings.requestTimeoutMs,
-      });
-      const changeId = changeIdOf(body);
-      if (changeId !== undefined) await waitChange(d, t, changeId, what);
-      return;
+      return await readLive(d, t, timeoutMs);
     } catch (err) {
-      if (isFatal(err) || isCancelled(err, d.signal)) throw err;
-      const lost = unreachableReason(err) !== undefined;
-      const refused = err instanceof AppgateApiError && err.status === 412;
-      if (!lost && !refused) throw err;
-      failure = err;
+      if (isTimeout(err)) timeoutMs = Math.min(timeoutMs * 2, base * MAX_TIMEOUT_GROWTH);
+      throw err;
     }
-    const s = await waitLive(d, t, "listed", () => true, () => "");
-    if (s.maintenanceMode === enabled) return;
-    if (attempt >= d.timings.changeAttempts) throw failure instanceof Error ? failure : new Error(String(failure));
-    await d.clock.sleep(d.timings.pollInitialMs, d.signal);
-  }
+  };
+  return pollReachable(d, t, `${t.name} to be ${awaiting}`, read, (s): Probe<ApplianceLiveStatus> => {
+    if (!s) return { done: false, seen: "missing from the status list" };
+    return accept(s) ? { done: true, value: s } : { done: false, seen: show(s) };
+  });
 }

@@ -2,37 +2,23 @@
  * The upgrade plan (pure): which appliances to complete, in which stages, and what stops the
  * run before any change. Order, as sdpctl does it: the primary Controller; the other
  * Controllers one at a time; then batches in which no site has more than max-unavailable
- * gateways (nor log forwarders, nor connectors sharing a virtual IP) down at once.
+ * gateways (nor log forwarders, nor connectors sharing a virtual IP) down at once. Appliances
+ * an earlier run left installing are waited for first, before anything new starts.
  */
-import {
-  type ApplianceInfo,
-  type ApplianceLiveStatus,
-  ONLINE_STATUSES,
-  ROLE_LABELS,
-  type Role,
-  type UpgradeStatus,
-} from "./api-types.ts";
-import { packBatches, type BatchItem } from "./batches.ts";
-import {
-  type ApplianceVersion,
-  formatVersion,
-  isMajorOrMinorUpgrade,
-  parseVersion,
-  sameVersion,
-  versionFromImageName,
-} from "./version.ts";
+import { ROLE_LABELS, type Role } from "./api-types.ts";
+import { type FleetAppliance, isController, isOnline } from "./fleet.ts";
+import { checkControllers, checkNothingToDo, checkPrimary, warnOfflineNeighbours } from "./plan-checks.ts";
+import { buildStages } from "./plan-stages.ts";
+import { type ApplianceVersion, compareVersions, formatVersion, parseVersion, sameVersion, versionFromImageName } from "./version.ts";
 
-/** What the Controller told us about one appliance before the run. */
-export interface FleetAppliance {
-  info: ApplianceInfo;
-  live?: ApplianceLiveStatus;
-  upgrade?: UpgradeStatus;
-  /** Why the upgrade status could not be read. */
-  upgradeError?: string;
-}
+export type { FleetAppliance } from "./fleet.ts";
 
-/** Where a planned appliance starts from: a fresh `ready`, or a run left halfway. */
-export type PlanAction = "complete" | "wait-install" | "switch-partition";
+/**
+ * Where a planned appliance starts from: a fresh `ready`, a run left halfway (installing, or
+ * `success` waiting for switch-partition), or a Controller upgraded already but left in
+ * maintenance mode.
+ */
+export type PlanAction = "complete" | "wait-install" | "switch-partition" | "maintenance-off";
 
 export interface ApplianceFacts {
   id: string;
@@ -50,6 +36,8 @@ export interface PlannedAppliance extends ApplianceFacts {
   /** Controllers reboot straight into the new partition; the rest wait for switch-partition. */
   switchPartition: boolean;
   isPrimary: boolean;
+  /** In maintenance mode at pre-flight. */
+  inMaintenance: boolean;
   /** The version the prepared image installs, when known. */
   target?: ApplianceVersion;
   /** The prepared image as the Controller named it (or the target version). */
@@ -64,7 +52,8 @@ export interface SkippedAppliance extends ApplianceFacts {
 }
 
 export interface Stage {
-  kind: "primary" | "controller" | "batch";
+  /** resume: appliances an earlier run left installing, waited for before anything new starts. */
+  kind: "resume" | "primary" | "controller" | "batch";
   label: string;
   appliances: PlannedAppliance[];
 }
@@ -93,12 +82,16 @@ export interface PlanInput {
   maxUnavailable: number;
 }
 
-export function roleLabel(roles: readonly Role[]): string {
-  return roles.length === 0 ? "Appliance" : roles.map((r) => ROLE_LABELS[r]).join(", ");
+/** The versions the fleet is being upgraded to. */
+export interface Targets {
+  /** Distinct versions of the prepared (`ready`) images. */
+  prepared: ApplianceVersion[];
+  /** With nothing prepared: the version the primary Controller runs (a finished run's target). */
+  inferred?: ApplianceVersion;
 }
 
-function isOnline(a: FleetAppliance): boolean {
-  return a.live !== undefined && ONLINE_STATUSES.includes(a.live.status);
+export function roleLabel(roles: readonly Role[]): string {
+  return roles.length === 0 ? "Appliance" : roles.map((r) => ROLE_LABELS[r]).join(", ");
 }
 
 function facts(a: FleetAppliance): ApplianceFacts {
@@ -113,30 +106,12 @@ function facts(a: FleetAppliance): ApplianceFacts {
   return f;
 }
 
-const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+export const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
 
 export function planUpgrade(input: PlanInput): UpgradePlan {
   const plan: UpgradePlan = { maintenance: [], stages: [], skipped: [], failed: [], problems: [], warnings: [], targetVersions: [] };
   const all = [...input.appliances].sort((a, b) => byName(a.info, b.info));
-  const isController = (a: FleetAppliance): boolean => a.info.roles.includes("controller");
-
-  // The primary Controller: the one whose admin hostname is controller-url's host.
-  const host = input.controllerHost.replace(/^\[|\]$/g, "").toLowerCase();
-  const controllers = all.filter(isController);
-  const matches = controllers.filter((c) => c.info.adminHostname?.toLowerCase() === host);
-  if (matches.length === 1) {
-    plan.primary = { id: matches[0]!.info.id, name: matches[0]!.info.name };
-  } else if (matches.length === 0) {
-    const known = controllers.map((c) => c.info.adminHostname ?? "?").join(", ");
-    plan.problems.push(
-      `controller-url's host '${host}' is not the admin hostname of any Controller (${known || "no Controllers listed"}). ` +
-        "Use the primary Controller's own admin address, not a load balancer or an alias",
-    );
-  } else {
-    plan.problems.push(
-      `controller-url's host '${host}' is the admin hostname of more than one Controller (${matches.map((m) => m.info.name).join(", ")}); a unique one is needed`,
-    );
-  }
+  const primary = checkPrimary(all, input.controllerHost, plan);
 
   // Every Controller and LogServer must be online.
   for (const a of all) {
@@ -149,234 +124,155 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
     }
   }
 
-  // Which appliances the run is about.
-  let selected: Set<string> | undefined;
-  if (input.selection !== undefined) {
-    selected = new Set();
-    for (const wanted of input.selection) {
-      const hit = all.find((a) => a.info.name === wanted) ?? all.find((a) => a.info.id.toLowerCase() === wanted.toLowerCase());
-      if (hit) selected.add(hit.info.id);
-      else plan.problems.push(`appliances: there is no appliance named (or with id) '${wanted}'`);
-    }
-  }
-
-  // Prepared versions (across the fleet) tell resumed and finished appliances apart.
-  const preparedTargets: ApplianceVersion[] = [];
-  for (const a of all) {
-    if (a.upgrade?.status !== "ready") continue;
-    const t = versionFromImageName(a.upgrade.details);
-    if (t && !preparedTargets.some((p) => sameVersion(p, t))) preparedTargets.push(t);
-  }
-  plan.targetVersions = preparedTargets.map(formatVersion);
-  const soleTarget = preparedTargets.length === 1 ? preparedTargets[0] : undefined;
-  // With nothing prepared, a collective whose appliances all run one version is taken as done.
-  const uniform = preparedTargets.length === 0 ? uniformVersion(all.filter((a) => a.info.activated && isOnline(a))) : undefined;
+  const selected = selectedIds(all, input.selection, plan);
+  const targets = findTargets(all, primary);
+  plan.targetVersions = targets.prepared.map(formatVersion);
 
   const planned: PlannedAppliance[] = [];
-  const skip = (a: FleetAppliance, reason: string, alreadyUpgraded = false): void => {
-    plan.skipped.push({ ...facts(a), reason, ...(alreadyUpgraded ? { alreadyUpgraded } : {}) });
-  };
   for (const a of all) {
-    if (selected && !selected.has(a.info.id)) {
-      skip(a, "not in the appliances input");
-      continue;
-    }
-    if (!a.info.activated) {
-      skip(a, "not activated");
-      continue;
-    }
-    if (!isOnline(a)) {
-      skip(a, `offline (status ${a.live?.status ?? "unknown"})`);
-      continue;
-    }
-    if (a.upgradeError !== undefined || a.upgrade === undefined) {
-      skip(a, `upgrade status could not be read: ${a.upgradeError ?? "no answer"}`);
-      continue;
-    }
-    const current = parseVersion(a.live?.applianceVersion);
-    const { status, details } = a.upgrade;
-    const base = {
-      ...facts(a),
-      roles: a.info.roles,
-      switchPartition: isController(a),
-      isPrimary: a.info.id === plan.primary?.id,
-      startStatus: status,
-    };
-    switch (status) {
-      case "ready": {
-        const target = versionFromImageName(details);
-        if (!target) {
-          skip(a, `prepared image '${details}' names no version`);
-          break;
-        }
-        if (current && sameVersion(current, target)) {
-          skip(a, `already runs ${formatVersion(target)}, the prepared version`, true);
-          break;
-        }
-        planned.push({ ...base, action: "complete", target, targetText: details });
-        break;
-      }
-      case "installing":
-      case "success": {
-        const p: PlannedAppliance = {
-          ...base,
-          action: status === "installing" ? "wait-install" : "switch-partition",
-          targetText: soleTarget ? formatVersion(soleTarget) : "(as prepared)",
-        };
-        if (soleTarget) p.target = soleTarget;
-        planned.push(p);
-        break;
-      }
-      case "failed":
-        plan.failed.push({ ...facts(a), reason: `upgrade failed earlier${details ? `: ${details}` : ""}; never retried` });
-        plan.problems.push(
-          `${a.info.name}: its upgrade status is 'failed'${details ? ` (${details})` : ""}. It is never retried: ` +
-            "look at the appliance, cancel or prepare its upgrade again, or leave it out with the appliances input",
-        );
-        break;
-      case "idle": {
-        const onTarget = current !== undefined && preparedTargets.some((t) => sameVersion(t, current));
-        if (onTarget) skip(a, `already on the target version ${formatVersion(current)}`, true);
-        else if (current !== undefined && uniform !== undefined && sameVersion(current, uniform)) {
-          skip(a, `not prepared; runs ${formatVersion(current)} like every appliance of the collective`, true);
-        }
-        else skip(a, `not prepared (upgrade status idle${a.live?.applianceVersion ? `, runs ${a.live.applianceVersion}` : ""})`);
-        break;
-      }
-      case "started":
-      case "downloading":
-      case "verifying":
-        skip(a, `still preparing (upgrade status ${status})`);
-        break;
-      default:
-        skip(a, `upgrade status '${status}' is not one this action completes`);
+    const c = classify(a, { selected, targets, primaryId: primary?.info.id });
+    if (c.kind === "planned") planned.push(c.planned);
+    else if (c.kind === "failed") {
+      plan.failed.push({ ...facts(a), reason: c.reason });
+      plan.problems.push(c.problem);
+    } else {
+      plan.skipped.push({ ...facts(a), reason: c.reason, ...(c.alreadyUpgraded ? { alreadyUpgraded: true } : {}) });
+      if (c.warning) plan.warnings.push(c.warning);
     }
   }
 
-  checkControllers(all, planned, plan);
-  warnOfflineNeighbours(all, planned, plan);
-
-  // Stages.
-  const primary = planned.find((p) => p.isPrimary);
-  if (primary) plan.stages.push({ kind: "primary", label: "Primary Controller", appliances: [primary] });
-  const others = planned.filter((p) => !p.isPrimary && p.switchPartition).sort(byName);
-  others.forEach((c, i) =>
-    plan.stages.push({ kind: "controller", label: `Other Controller ${i + 1} of ${others.length}`, appliances: [c] }),
-  );
-  plan.maintenance = others.filter((c) => c.action !== "wait-install");
-
-  const rest = planned.filter((p) => !p.switchPartition);
-  const batches = packBatches(
-    rest.map((p) => batchItem(p, all)),
-    groupCaps(all, input.maxUnavailable),
-  );
-  batches.forEach((b, i) => plan.stages.push({ kind: "batch", label: `Batch ${i + 1} of ${batches.length}`, appliances: b }));
-
-  if (planned.length === 0 && plan.failed.length === 0 && !plan.skipped.some((s) => s.alreadyUpgraded)) {
-    plan.problems.push("No appliance is ready to complete an upgrade: prepare the upgrade first (upgrade status 'ready')");
-  }
-  return plan;
-}
-
-/** The version every appliance runs, when they all run the same one (and it parses). */
-function uniformVersion(appliances: readonly FleetAppliance[]): ApplianceVersion | undefined {
-  let v: ApplianceVersion | undefined;
-  for (const a of appliances) {
-    const cur = parseVersion(a.live?.applianceVersion);
-    if (!cur || (v && !sameVersion(v, cur))) return undefined;
-    v ??= cur;
-  }
-  return v;
-}
-
-/** Prepared Controllers must agree on a major/minor upgrade, and the primary goes first. */
-function checkControllers(all: readonly FleetAppliance[], planned: readonly PlannedAppliance[], plan: UpgradePlan): void {
-  const ctrls = all.filter((a) => a.info.roles.includes("controller") && a.info.activated);
-  const prepared = ctrls
-    .filter((c) => c.upgrade?.status === "ready")
-    .map((c) => ({ c, current: parseVersion(c.live?.applianceVersion), target: versionFromImageName(c.upgrade?.details) }));
-  const majorMinor = prepared.some((p) => p.current && p.target && isMajorOrMinorUpgrade(p.current, p.target));
-  const targets = prepared.map((p) => p.target).filter((t): t is ApplianceVersion => t !== undefined);
-  const distinct = targets.filter((t, i) => targets.findIndex((u) => sameVersion(u, t)) === i);
-  if (majorMinor && distinct.length > 1) {
-    plan.problems.push(
-      `prepared Controllers target different versions on a major/minor upgrade (${prepared
-        .map((p) => `${p.c.info.name}: ${formatVersion(p.target)}`)
-        .join(", ")}); prepare them all with the same image`,
-    );
-  }
-  if (!majorMinor || distinct.length !== 1) return;
-  const target = distinct[0]!;
-  for (const c of ctrls) {
-    const current = parseVersion(c.live?.applianceVersion);
-    const inPlan = planned.some((p) => p.id === c.info.id);
-    if (!inPlan && !(current && sameVersion(current, target))) {
-      plan.warnings.push(
-        `Controller ${c.info.name} is not being upgraded to ${formatVersion(target)} (runs ${c.live?.applianceVersion ?? "an unknown version"}); ` +
-          "Controllers of different minor versions may not work together",
+  for (const p of planned) {
+    if (p.action !== "maintenance-off" && p.partitionBefore === undefined) {
+      plan.problems.push(
+        `${p.name}: the status list gives no volumeNumber (the partition in use), so its upgrade could not be verified; ` +
+          "leave it out with the appliances input",
       );
     }
   }
-  const primary = ctrls.find((c) => c.info.id === plan.primary?.id);
-  const secondariesPlanned = planned.some((p) => p.switchPartition && !p.isPrimary && p.action === "complete");
-  const primaryPlanned = planned.some((p) => p.isPrimary);
-  const primaryCurrent = parseVersion(primary?.live?.applianceVersion);
-  if (primary && secondariesPlanned && !primaryPlanned && !(primaryCurrent && sameVersion(primaryCurrent, target))) {
-    plan.problems.push(
-      `on a major/minor upgrade the primary Controller ${primary.info.name} goes first, but it is not being upgraded ` +
-        `(runs ${primary.live?.applianceVersion ?? "an unknown version"}); include it or prepare it`,
-    );
-  }
+  checkControllers(all, planned, plan);
+  warnOfflineNeighbours(all, planned, plan);
+  buildStages(plan, planned, all, input.maxUnavailable);
+  checkNothingToDo(all, planned, targets, plan);
+  return plan;
 }
 
-/** Says when a site already has a gateway down, since taking another one down leaves fewer up. */
-function warnOfflineNeighbours(all: readonly FleetAppliance[], planned: readonly PlannedAppliance[], plan: UpgradePlan): void {
-  const sites = new Set(planned.filter((p) => p.roles.includes("gateway")).map((p) => p.site));
-  for (const site of sites) {
-    const down = all.filter(
-      (a) => a.info.activated && a.info.roles.includes("gateway") && (a.info.siteName ?? a.info.siteId ?? "") === site && !isOnline(a),
-    );
-    if (down.length > 0) {
-      plan.warnings.push(`site ${site || "(none)"} already has gateway(s) offline (${down.map((d) => d.info.name).join(", ")})`);
+function selectedIds(all: readonly FleetAppliance[], selection: readonly string[] | undefined, plan: UpgradePlan): Set<string> | undefined {
+  if (selection === undefined) return undefined;
+  const selected = new Set<string>();
+  for (const wanted of selection) {
+    const hit = all.find((a) => a.info.name === wanted) ?? all.find((a) => a.info.id.toLowerCase() === wanted.toLowerCase());
+    if (hit) selected.add(hit.info.id);
+    else plan.problems.push(`appliances: there is no appliance named (or with id) '${wanted}'`);
+  }
+  return selected;
+}
+
+/** Prepared versions (across the fleet); with none, the version an idle primary Controller runs. */
+function findTargets(all: readonly FleetAppliance[], primary: FleetAppliance | undefined): Targets {
+  const prepared: ApplianceVersion[] = [];
+  for (const a of all) {
+    if (a.upgrade?.status !== "ready") continue;
+    const t = versionFromImageName(a.upgrade.details);
+    if (t && !prepared.some((p) => sameVersion(p, t))) prepared.push(t);
+  }
+  const targets: Targets = { prepared };
+  const primaryVersion = parseVersion(primary?.live?.applianceVersion);
+  if (prepared.length === 0 && primary?.upgrade?.status === "idle" && primaryVersion) targets.inferred = primaryVersion;
+  return targets;
+}
+
+type Classified =
+  | { kind: "planned"; planned: PlannedAppliance }
+  | { kind: "skipped"; reason: string; alreadyUpgraded?: boolean; warning?: string }
+  | { kind: "failed"; reason: string; problem: string };
+
+interface ClassifyContext {
+  selected: Set<string> | undefined;
+  targets: Targets;
+  primaryId: string | undefined;
+}
+
+/** What the run does with one appliance, from its upgrade status. */
+function classify(a: FleetAppliance, ctx: ClassifyContext): Classified {
+  const skip = (reason: string, extra: { alreadyUpgraded?: boolean; warning?: string } = {}): Classified => ({ kind: "skipped", reason, ...extra });
+  if (ctx.selected && !ctx.selected.has(a.info.id)) return skip("not in the appliances input");
+  if (!a.info.activated) return skip("not activated");
+  if (!isOnline(a)) return skip(`offline (status ${a.live?.status ?? "unknown"})`);
+  if (a.upgradeError !== undefined || a.upgrade === undefined) return skip(`upgrade status could not be read: ${a.upgradeError ?? "no answer"}`);
+
+  const current = parseVersion(a.live?.applianceVersion);
+  const { status, details } = a.upgrade;
+  const isPrimary = a.info.id === ctx.primaryId;
+  const base = {
+    ...facts(a),
+    roles: a.info.roles,
+    switchPartition: isController(a),
+    isPrimary,
+    inMaintenance: a.live?.maintenanceMode === true,
+    startStatus: status,
+  };
+  const sole = ctx.targets.prepared.length === 1 ? ctx.targets.prepared[0] : undefined;
+  switch (status) {
+    case "ready": {
+      const target = versionFromImageName(details);
+      if (!target) return skip(`prepared image '${details}' names no version`);
+      if (current && sameVersion(current, target)) return skip(`already runs ${formatVersion(target)}, the prepared version`, { alreadyUpgraded: true });
+      return { kind: "planned", planned: { ...base, action: "complete", target, targetText: details } };
     }
+    case "installing":
+    case "success": {
+      const p: PlannedAppliance = {
+        ...base,
+        action: status === "installing" ? "wait-install" : "switch-partition",
+        targetText: sole ? formatVersion(sole) : "(as prepared)",
+      };
+      if (sole) p.target = sole;
+      return { kind: "planned", planned: p };
+    }
+    case "failed": {
+      const why = details ? ` (${details})` : "";
+      return {
+        kind: "failed",
+        reason: `upgrade failed earlier${details ? `: ${details}` : ""}; never retried`,
+        problem:
+          `${a.info.name}: its upgrade status is 'failed'${why}. It is never retried: ` +
+          "look at the appliance, cancel or prepare its upgrade again, or leave it out with the appliances input",
+      };
+    }
+    case "idle":
+      return classifyIdle(a, base, current, ctx.targets);
+    case "started":
+    case "downloading":
+    case "verifying":
+      return skip(`still preparing (upgrade status ${status})`);
+    default:
+      return skip(`upgrade status '${status}' is not one this action completes`);
   }
 }
 
-function siteKey(info: ApplianceInfo): string {
-  return info.siteId ?? info.siteName ?? "-";
-}
-
-/** The connectors (of the whole fleet) sharing each virtual IP. */
-function haSets(all: readonly FleetAppliance[]): Map<string, number> {
-  const sizes = new Map<string, number>();
-  for (const a of all) {
-    if (!a.info.activated || !a.info.roles.includes("connector")) continue;
-    for (const vip of new Set(a.info.virtualIps)) sizes.set(vip, (sizes.get(vip) ?? 0) + 1);
+/** Idle: upgraded already (maybe left in maintenance mode), or never prepared. */
+function classifyIdle(
+  a: FleetAppliance,
+  base: Omit<PlannedAppliance, "action" | "targetText">,
+  current: ApplianceVersion | undefined,
+  targets: Targets,
+): Classified {
+  const onTarget =
+    current !== undefined &&
+    (targets.prepared.some((t) => sameVersion(t, current)) || (targets.inferred !== undefined && sameVersion(targets.inferred, current)));
+  if (onTarget && base.inMaintenance && isController(a) && !base.isPrimary) {
+    return { kind: "planned", planned: { ...base, action: "maintenance-off", target: current, targetText: formatVersion(current) } };
   }
-  return sizes;
-}
-
-function batchItem(p: PlannedAppliance, all: readonly FleetAppliance[]): BatchItem<PlannedAppliance> {
-  const a = all.find((x) => x.info.id === p.id)!;
-  const groups: string[] = [];
-  const site = siteKey(a.info);
-  if (p.roles.includes("gateway")) groups.push(`gateway@${site}`);
-  if (p.roles.includes("logForwarder")) groups.push(`logForwarder@${site}`);
-  if (p.roles.includes("connector")) {
-    const sizes = haSets(all);
-    for (const vip of new Set(a.info.virtualIps)) if ((sizes.get(vip) ?? 0) > 1) groups.push(`vip:${vip}`);
+  if (onTarget) {
+    const why = targets.prepared.length > 0 ? "already on the target version" : "already on the version the primary Controller runs,";
+    return { kind: "skipped", reason: `${why} ${formatVersion(current)}`, alreadyUpgraded: true };
   }
-  return { item: p, key: `${p.site}\u0000${p.name}`, groups };
-}
-
-/** max-unavailable per group; an HA set sharing a virtual IP always keeps one member up. */
-function groupCaps(all: readonly FleetAppliance[], maxUnavailable: number): Map<string, number> {
-  const caps = new Map<string, number>();
-  for (const a of all) {
-    const site = siteKey(a.info);
-    caps.set(`gateway@${site}`, maxUnavailable);
-    caps.set(`logForwarder@${site}`, maxUnavailable);
+  const runs = a.live?.applianceVersion ? `, runs ${a.live.applianceVersion}` : "";
+  const behind =
+    targets.inferred && current && compareVersions(current, targets.inferred) < 0 ? `; the primary Controller runs ${formatVersion(targets.inferred)}` : "";
+  const reason = `not prepared (upgrade status idle${runs}${behind})`;
+  if (base.inMaintenance && isController(a) && !base.isPrimary) {
+    return { kind: "skipped", reason, warning: `Controller ${a.info.name} is in maintenance mode but not prepared: turn maintenance mode off by hand if nothing else needs it` };
   }
-  for (const [vip, size] of haSets(all)) if (size > 1) caps.set(`vip:${vip}`, Math.min(maxUnavailable, size - 1));
-  return caps;
+  return { kind: "skipped", reason };
 }

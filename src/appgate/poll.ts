@@ -5,20 +5,10 @@
  */
 import type { Clock } from "../runtime/clock.ts";
 
+/** Delays between looks: `initialMs`, doubling up to `maxMs` (pollUntil is the one implementation). */
 export interface Backoff {
   initialMs: number;
   maxMs: number;
-}
-
-/** The delays between polls: initial, doubling, capped. */
-export function backoffDelays(b: Backoff, count: number): number[] {
-  const out: number[] = [];
-  let d = b.initialMs;
-  for (let i = 0; i < count; i++) {
-    out.push(d);
-    d = Math.min(b.maxMs, d * 2);
-  }
-  return out;
 }
 
 /** What one look found: the awaited value, or what is seen instead (a short note). */

@@ -5,8 +5,9 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { isLoopbackHost } from "../config/inputs.ts";
-import { listData, toApplianceInfo, toLiveStatus, toUpgradeStatus, type ApplianceLiveStatus } from "./api-types.ts";
-import type { AppgateClient, ControllerApi } from "./client.ts";
+import { listData, toApplianceInfo, toUpgradeStatus } from "./api-types.ts";
+import { readLiveStatus } from "./appliance-ops.ts";
+import type { AppgateClient } from "./client.ts";
 import { isFatal, messageOf } from "./errors.ts";
 import { type FleetAppliance, planUpgrade, type UpgradePlan } from "./plan.ts";
 import { isCancelled } from "../runtime/clock.ts";
@@ -32,7 +33,7 @@ export async function readFleet(client: AppgateClient, timeoutMs: number): Promi
   const infos = listData(await client.get("/appliances", { what: "listing appliances (GET /appliances)", retry: "idempotent" }))
     .map(toApplianceInfo)
     .filter((a) => a !== undefined);
-  const lives = await readLiveStatus(client, "reading appliance status (GET /appliances/status)", "idempotent");
+  const lives = await readLiveStatus(client, "reading appliance status (GET /appliances/status)", { retry: "idempotent" });
   const fleet: FleetAppliance[] = infos.map((info) => {
     const live = lives.get(info.id);
     return live ? { info, live } : { info };
@@ -54,21 +55,6 @@ export async function readFleet(client: AppgateClient, timeoutMs: number): Promi
   return fleet;
 }
 
-export async function readLiveStatus(
-  client: ControllerApi,
-  what: string,
-  retry: "idempotent" | "none",
-  timeoutMs?: number,
-): Promise<Map<string, ApplianceLiveStatus>> {
-  const body = await client.get("/appliances/status", { what, retry, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-  const map = new Map<string, ApplianceLiveStatus>();
-  for (const raw of listData(body)) {
-    const s = toLiveStatus(raw);
-    if (s) map.set(s.id, s);
-  }
-  return map;
-}
-
 export async function preflight(client: AppgateClient, o: PreflightOptions): Promise<Preflight> {
   const fleet = await readFleet(client, o.requestTimeoutMs);
   const plan = planUpgrade({
@@ -81,11 +67,15 @@ export async function preflight(client: AppgateClient, o: PreflightOptions): Pro
   if (isIP(host) === 0 && !isLoopbackHost(host)) {
     try {
       const addresses = [...new Set(await o.resolveHost(host))];
-      if (addresses.length > 1) {
-        plan.problems.push(
-          `controller-url's host '${host}' resolves to more than one address (${addresses.join(", ")}): calls could reach another Controller. ` +
-            "Use an address that reaches the primary Controller only",
-        );
+      // One address per family (as sdpctl checks): a dual-stack host has one IPv4 and one IPv6 address.
+      for (const family of [4, 6]) {
+        const same = addresses.filter((a) => isIP(a) === family);
+        if (same.length > 1) {
+          plan.problems.push(
+            `controller-url's host '${host}' resolves to more than one IPv${family} address (${same.join(", ")}): calls could reach another Controller. ` +
+              "Use an address that reaches the primary Controller only",
+          );
+        }
       }
     } catch (err) {
       plan.warnings.push(`could not check how '${host}' resolves: ${messageOf(err)}`);

@@ -32,13 +32,17 @@ function timeCell(r: ApplianceRecord): string {
   return r.startedAt !== undefined && r.finishedAt !== undefined ? formatDuration(r.finishedAt - r.startedAt) : "";
 }
 
-const RESUME = { "wait-install": "wait for the install", "switch-partition": "switch partition" } as const;
+const RESUME = {
+  "wait-install": "resume: wait for the install",
+  "switch-partition": "resume: switch partition",
+  "maintenance-off": "upgraded already: maintenance mode off",
+} as const;
 
 export function planTable(plan: UpgradePlan): string {
   const rows: string[][] = [];
   if (plan.maintenance.length > 0) rows.push(["Maintenance mode on", plan.maintenance.map((c) => c.name).join(", ")]);
   for (const s of plan.stages) {
-    rows.push([s.label, s.appliances.map((a) => (a.action === "complete" ? a.name : `${a.name} (resume: ${RESUME[a.action]})`)).join(", ")]);
+    rows.push([s.label, s.appliances.map((a) => (a.action === "complete" ? a.name : `${a.name} (${RESUME[a.action]})`)).join(", ")]);
   }
   return rows.length === 0 ? "_Nothing to do._" : table(["Stage", "Appliances (in parallel within a stage)"], rows);
 }
@@ -77,7 +81,10 @@ export function summaryMarkdown(s: RunSummary): string {
     );
   }
   if (s.inMaintenance.length > 0) {
-    parts.push(`**Still in maintenance mode:** ${esc(s.inMaintenance.join(", "))} (a re-run turns it off once each is upgraded)`, "");
+    parts.push(
+      `**Still in maintenance mode:** ${esc(s.inMaintenance.join(", "))} (a re-run completes each one's upgrade if still pending, then turns maintenance mode off)`,
+      "",
+    );
   }
   if (s.plan) parts.push("#### Plan", "", planTable(s.plan), "");
   if (s.records.length > 0) {

@@ -5,7 +5,7 @@
  * are reported as such, not abandoned silently.
  */
 import { isCancelled } from "../runtime/clock.ts";
-import { setMaintenance } from "./appliance-ops.ts";
+import { setMaintenance } from "./change-request.ts";
 import { messageOf } from "./errors.ts";
 import type { UpgradePlan } from "./plan.ts";
 import type { ApplianceRecord } from "./records.ts";
@@ -15,7 +15,7 @@ export interface RunOutcome {
   /** Why the run stopped early, if it did. */
   stoppedBy?: string;
   cancelled: boolean;
-  /** Other Controllers left in maintenance mode (their upgrade did not finish). */
+  /** Controllers left in maintenance mode (their upgrade, or leaving maintenance, did not finish). */
   inMaintenance: string[];
 }
 
@@ -31,7 +31,8 @@ export async function runPlan(
     if (!r) throw new Error(`no record for appliance ${id}`);
     return r;
   };
-  const maintained = new Set<string>();
+  // Controllers in maintenance mode: those found in it (planned), then those put into it.
+  const maintained = new Set(plan.stages.flatMap((s) => s.appliances).filter((p) => p.inMaintenance).map((p) => p.name));
 
   if (plan.maintenance.length > 0) {
     d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);

@@ -3,12 +3,21 @@ export interface UpgradeTimings {
   /** First delay between polls; doubles up to pollMaxMs, and starts again when what is seen changes. */
   pollInitialMs: number;
   pollMaxMs: number;
-  /** Timeout of each poll and change request. */
+  /**
+   * Timeout of each poll and change request. A status-list read that times out is tried again
+   * with twice the timeout (up to 8 times this), as sdpctl does: a big collective answers slowly.
+   */
   requestTimeoutMs: number;
   /** A progress line at least this often while an appliance's state does not change. */
   heartbeatMs: number;
   /** Tries of one change request (complete, switch-partition, maintenance) when its answer is lost. */
   changeAttempts: number;
+  /**
+   * After a change request whose answer was lost, reads of the status that may still show the
+   * state before it (the Controller lags) before the request may be sent again. Never sent
+   * again to the primary Controller, which is waited on instead.
+   */
+  lostAnswerReads: number;
 }
 
 export const DEFAULT_TIMINGS: UpgradeTimings = {
@@ -17,4 +26,8 @@ export const DEFAULT_TIMINGS: UpgradeTimings = {
   requestTimeoutMs: 5_000,
   heartbeatMs: 60_000,
   changeAttempts: 3,
+  lostAnswerReads: 3,
 };
+
+/** The longest a status-list read's timeout grows to, as a multiple of requestTimeoutMs. */
+export const MAX_TIMEOUT_GROWTH = 8;

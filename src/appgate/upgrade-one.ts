@@ -1,21 +1,15 @@
 /**
  * Completing one appliance's prepared upgrade, from wherever it stands (resume):
  * ready → complete; installing → wait; success → switch partition; then wait for idle and
- * verify: upgrade status idle, state ready, partition (volumeNumber) changed, version = the
- * prepared one. Other Controllers also leave maintenance mode and must stop being busy.
+ * verify: state ready, partition (volumeNumber) changed, version = the prepared one. Other
+ * Controllers then leave maintenance mode and must stop being busy. A Controller upgraded by an
+ * earlier run but left in maintenance mode only leaves it (action `maintenance-off`).
  */
 import { formatDuration } from "../report/markdown.ts";
 import { isCancelled } from "../runtime/clock.ts";
 import { type ApplianceLiveStatus, ONLINE_STATUSES, READY_STATES, type UpgradeStatus } from "./api-types.ts";
-import {
-  type OpsDeps,
-  readWhenReachable,
-  requestUpgradeChange,
-  setMaintenance,
-  type Target,
-  waitLive,
-  waitUpgradeStatus,
-} from "./appliance-ops.ts";
+import { type OpsDeps, readWhenReachable, type Target, waitLive, waitUpgradeStatus } from "./appliance-ops.ts";
+import { requestUpgradeChange, setMaintenance } from "./change-request.ts";
 import { isFatal, messageOf } from "./errors.ts";
 import type { PlannedAppliance } from "./plan.ts";
 import type { ApplianceRecord } from "./records.ts";
@@ -31,56 +25,33 @@ export interface UpgradeOneResult {
   cancelled?: boolean;
 }
 
+/** Whether a change was asked of the Controller yet (for what a cancellation leaves behind). */
+interface Progress {
+  asked: boolean;
+}
+
 /** Runs one appliance to its verified end; fills `rec` as it goes. Never throws. */
 export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord, d: UpgradeOneDeps): Promise<UpgradeOneResult> {
   const started = d.clock.now();
   rec.startedAt = started;
   rec.outcome = "unfinished";
   delete rec.reason;
-  let asked = false; // a change was asked of the Controller
+  const progress: Progress = { asked: false };
   const t: Target = {
     id: p.id,
     name: p.name,
     deadline: started + d.applianceTimeoutMs,
+    isPrimary: p.isPrimary,
     onSeen: (seen) => {
       rec.lastSeen = seen;
     },
   };
   try {
-    let s: UpgradeStatus = await readWhenReachable(d, t);
-    rec.lastSeen = s.status;
-
-    if (s.status === "ready") {
-      d.logger.info(`${p.name}: completing the upgrade to ${p.targetText}${p.switchPartition ? " (switching partition)" : ""}`);
-      asked = true;
-      await requestUpgradeChange(d, t, {
-        path: `/appliances/${p.id}/upgrade/complete`,
-        body: { switchPartition: p.switchPartition },
-        what: `completing the upgrade of ${p.name}`,
-        happened: (x) => ["installing", "success", "idle", "failed"].includes(x.status),
-        mayRetry: (x) => x.status === "ready",
-      });
-      s = await waitInstalled(d, t, true);
-    } else if (s.status === "installing") {
-      asked = true;
-      d.logger.info(`${p.name}: already installing (an earlier run started it); waiting`);
-      s = await waitInstalled(d, t, false);
-    } else if (s.status !== "success") {
-      throw new Error(`upgrade status is '${s.status}'${s.details ? ` (${s.details})` : ""} at its turn; expected ready, installing or success`);
+    if (p.action === "maintenance-off") {
+      d.logger.info(`${p.name}: upgraded by an earlier run but still in maintenance mode`);
+    } else {
+      await install(p, d, t, progress);
     }
-
-    if (s.status === "success") {
-      asked = true;
-      d.logger.info(`${p.name}: installed; switching partition`);
-      await requestUpgradeChange(d, t, {
-        path: `/appliances/${p.id}/upgrade/switch-partition`,
-        what: `switching the partition of ${p.name}`,
-        happened: (x) => ["installing", "idle", "failed"].includes(x.status),
-        mayRetry: (x) => x.status === "success",
-      });
-      s = await waitUpgradeStatus(d, t, "upgrade status idle", (x) => x.status === "idle", true);
-    }
-
     const live = await waitLive(
       d,
       t,
@@ -89,29 +60,23 @@ export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord
       (x) => `status ${x.status}, state ${x.state || "unknown"}`,
     );
     verify(p, rec, live);
-
     if (p.switchPartition && !p.isPrimary) {
-      d.logger.info(`${p.name}: turning maintenance mode off`);
-      await setMaintenance(d, t, false);
-      await waitLive(
-        d,
-        t,
-        "no longer busy",
-        (x) => ONLINE_STATUSES.includes(x.status) && x.status !== "busy",
-        (x) => `status ${x.status}`,
-      );
+      progress.asked = true;
+      await leaveMaintenance(d, t);
     }
     rec.outcome = "upgraded";
     rec.finishedAt = d.clock.now();
     d.logger.info(
-      `${p.name}: upgraded to ${rec.versionAfter ?? "?"} (partition ${rec.partitionBefore ?? "?"} → ${rec.partitionAfter ?? "?"}) in ${formatDuration(rec.finishedAt - started)}`,
+      p.action === "maintenance-off"
+        ? `${p.name}: out of maintenance mode (runs ${rec.versionAfter ?? "?"})`
+        : `${p.name}: upgraded to ${rec.versionAfter ?? "?"} (partition ${rec.partitionBefore ?? "?"} → ${rec.partitionAfter ?? "?"}) in ${formatDuration(rec.finishedAt - started)}`,
     );
     return {};
   } catch (err) {
     rec.finishedAt = d.clock.now();
     if (isCancelled(err, d.signal)) {
-      rec.outcome = asked ? "unfinished" : "not-started";
-      rec.reason = asked
+      rec.outcome = progress.asked ? "unfinished" : "not-started";
+      rec.reason = progress.asked
         ? `cancelled while under way (last seen: ${rec.lastSeen ?? "unknown"}); the Controller carries on: run again to resume`
         : "cancelled before its turn";
       return { cancelled: true };
@@ -123,22 +88,78 @@ export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord
   }
 }
 
-/** Waits for the install to end: `success` (waits for switch-partition) or `idle` (rebooted already). */
+/** From where the appliance stands to upgrade status idle (rebooted into the new partition). */
+async function install(p: PlannedAppliance, d: OpsDeps, t: Target, progress: Progress): Promise<void> {
+  let s: UpgradeStatus = await readWhenReachable(d, t);
+  t.onSeen?.(s.status);
+  if (s.status === "ready") {
+    d.logger.info(`${p.name}: completing the upgrade to ${p.targetText}${p.switchPartition ? " (switching partition)" : ""}`);
+    progress.asked = true;
+    await requestUpgradeChange(d, t, {
+      path: `/appliances/${p.id}/upgrade/complete`,
+      body: { switchPartition: p.switchPartition },
+      what: `completing the upgrade of ${p.name}`,
+      happened: (x) => ["installing", "success", "idle", "failed"].includes(x.status),
+      mayRetry: (x) => x.status === "ready",
+    });
+    // Asked to switch partition itself, it reboots on its own: a `success` on the way is not the end.
+    s = p.switchPartition ? await waitIdle(d, t) : await waitInstalled(d, t, true);
+  } else if (s.status === "installing") {
+    progress.asked = true;
+    d.logger.info(`${p.name}: already installing (an earlier run started it); waiting`);
+    s = await waitInstalled(d, t, false);
+  } else if (s.status !== "success") {
+    throw new Error(`upgrade status is '${s.status}'${s.details ? ` (${s.details})` : ""} at its turn; expected ready, installing or success`);
+  }
+  if (s.status === "success") {
+    progress.asked = true;
+    d.logger.info(`${p.name}: installed; switching partition`);
+    await requestUpgradeChange(d, t, {
+      path: `/appliances/${p.id}/upgrade/switch-partition`,
+      what: `switching the partition of ${p.name}`,
+      happened: (x) => ["installing", "idle", "failed"].includes(x.status),
+      mayRetry: (x) => x.status === "success",
+    });
+    await waitIdle(d, t);
+  }
+}
+
+/** The install's end when it may stop at `success` (waiting for switch-partition) or reboot by itself (`idle`). */
 function waitInstalled(d: OpsDeps, t: Target, delayFirst: boolean): Promise<UpgradeStatus> {
   return waitUpgradeStatus(d, t, "upgrade status success or idle", (x) => x.status === "success" || x.status === "idle", delayFirst);
 }
 
-/** Partition switched and version = the prepared one (or, when unknown, changed). Throws otherwise. */
+function waitIdle(d: OpsDeps, t: Target): Promise<UpgradeStatus> {
+  return waitUpgradeStatus(d, t, "upgrade status idle", (x) => x.status === "idle", true);
+}
+
+/** Maintenance mode off (waiting for its change), then no longer busy. */
+async function leaveMaintenance(d: OpsDeps, t: Target): Promise<void> {
+  d.logger.info(`${t.name}: turning maintenance mode off`);
+  await setMaintenance(d, t, false);
+  await waitLive(
+    d,
+    t,
+    "no longer busy",
+    (x) => ONLINE_STATUSES.includes(x.status) && x.status !== "busy",
+    (x) => `status ${x.status}`,
+  );
+}
+
+/**
+ * Partition switched (unless only maintenance mode was left) and version = the prepared one (or,
+ * when unknown, changed). Throws otherwise.
+ */
 function verify(p: PlannedAppliance, rec: ApplianceRecord, live: ApplianceLiveStatus): void {
   if (live.applianceVersion !== undefined) rec.versionAfter = live.applianceVersion;
   if (live.volumeNumber !== undefined) rec.partitionAfter = live.volumeNumber;
-  if (p.partitionBefore === undefined || live.volumeNumber === undefined) {
-    throw new Error("cannot verify the partition switch: the status list gives no volumeNumber");
-  }
-  if (live.volumeNumber === p.partitionBefore) {
-    throw new Error(`never switched partition (still on volume ${live.volumeNumber})`);
-  }
   const now = parseVersion(live.applianceVersion);
+  if (p.action !== "maintenance-off") {
+    if (p.partitionBefore === undefined || live.volumeNumber === undefined) {
+      throw new Error("cannot verify the partition switch: the status list gives no volumeNumber");
+    }
+    if (live.volumeNumber === p.partitionBefore) throw new Error(`never switched partition (still on volume ${live.volumeNumber})`);
+  }
   if (p.target) {
     if (!sameVersion(now, p.target)) {
       throw new Error(`runs ${live.applianceVersion ?? "an unknown version"} after the upgrade, not the prepared ${formatVersion(p.target)}`);

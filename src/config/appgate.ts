@@ -3,6 +3,7 @@
  * request is sent. Every error names the input at fault.
  */
 import { createHash, X509Certificate } from "node:crypto";
+import { parseNameList } from "../bulk/selection.ts";
 import { InputError, type Inputs, parseServiceUrl } from "./inputs.ts";
 
 export type AppgateAuth =
@@ -139,10 +140,7 @@ function checkPem(pem: string): void {
 
 /** Names or ids separated by commas or new lines; blanks and duplicates dropped. */
 export function parseApplianceList(value: string): string[] {
-  const items = value
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+  const items = parseNameList(value);
   if (items.length === 0) throw new InputError("appliances", "lists no appliance");
   return [...new Set(items)];
 }

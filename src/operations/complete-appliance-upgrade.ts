@@ -64,7 +64,7 @@ export async function completeApplianceUpgrade(
     });
     plan = pre.plan;
     records.push(...initialRecords(plan, config.dryRun));
-    publishOutputs(report, records, reportFile);
+    publishOutputs(report, records);
     logPlan(plan, logger.info.bind(logger), logger.warning.bind(logger));
 
     if (plan.problems.length > 0) {
@@ -86,7 +86,7 @@ export async function completeApplianceUpgrade(
 
     const byId = new Map(records.map((r) => [r.id, r]));
     const outcome = await runPlan(plan, byId, { client, clock, signal, logger, timings, applianceTimeoutMs: config.applianceTimeoutMs }, () =>
-      publishOutputs(report, records, reportFile),
+      publishOutputs(report, records),
     );
     inMaintenance = outcome.inMaintenance;
     if (outcome.stoppedBy !== undefined) stoppedBy = outcome.stoppedBy;
@@ -133,7 +133,10 @@ export async function completeApplianceUpgrade(
   }
 }
 
-/** JSON arrays of names; `unfinished` = still under way on the Controller when the run was cancelled. */
+/**
+ * JSON arrays of names; `unfinished` = still under way on the Controller when the run was
+ * cancelled. `report-file` only once the file is written.
+ */
 function publishOutputs(report: RunReport, records: readonly ApplianceRecord[], reportFile?: string): void {
   report.setOutput("upgraded", JSON.stringify(namesWith(records, "upgraded")));
   report.setOutput("skipped", JSON.stringify(namesWith(records, "skipped", "not-started")));

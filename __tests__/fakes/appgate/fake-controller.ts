@@ -6,52 +6,50 @@
  * - POST /login checks providerName, deviceId (UUID), credentials;
  * - complete only when `ready`, switch-partition only when `success` (412 otherwise),
  *   DELETE refused while installing, maintenance only on Controllers;
+ * - a Controller in maintenance refuses writes: while the primary is in maintenance, every
+ *   write sent through it answers 503;
+ * - GET /appliances/status takes filters (`?name=…`, `?id=…`, matched by inclusion);
  * - install time, then (switchPartition) a reboot window during which the appliance's calls
  *   answer 502 — and when it is the primary Controller, every call answers 502 during its
  *   install and has its connection dropped during its reboot — then the partition
  *   (volumeNumber) and version change, upgrade status idle, and state ready after a lag;
- * - optional: a misrouting 503 once the primary's complete is accepted, offline appliances,
- *   installs that fail, a complete whose answer is lost, hooks around complete.
+ * - optional faults: a misrouting 503 once the primary's complete is accepted, offline
+ *   appliances, installs that fail, a complete whose answer is lost, status reads that lag, a
+ *   transient `success`, a reboot back onto the old partition, no volumeNumber, status lists
+ *   that hang, hooks around complete and status reads (see fake-appliance.ts for the per-appliance ones).
  * It records every request, the state-changing calls, the logins, and for each appliance the
  * window during which it was down (complete accepted → ready), to check who was down together.
- * State advances lazily from timestamps, so what is recorded is exact, not sampled.
+ * Time comes from `now` (default Date.now): tests of the fake itself drive it by hand.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import {
+  advance,
+  applianceJson,
+  type ApplianceState,
+  DEFAULT_TARGET_IMAGE,
+  type DownWindow,
+  type FakeApplianceSpec,
+  isDown,
+  lagging,
+  newAppliance,
+  type Phase,
+  readUpgradeStatus,
+  startInstall,
+  startLag,
+  startReboot,
+  statusJson,
+} from "./fake-appliance.ts";
 
-export type FakeRole = "controller" | "logServer" | "logForwarder" | "gateway" | "connector" | "portal" | "metricsAggregator";
-
-export type InitialUpgrade = "idle" | "ready" | "installing" | "success" | "failed" | "downloading" | "upgraded";
-
-export interface FakeApplianceSpec {
-  name: string;
-  roles: FakeRole[];
-  /** The Controller controller-url points at (its admin hostname is `primaryHost`). */
-  primary?: boolean;
-  site?: string;
-  adminHostname?: string;
-  /** Connectors sharing one are an HA set (networking.nics[].ipv4.virtualIp). */
-  virtualIp?: string;
-  /** Version running now (default 6.4.2-31000). */
-  version?: string;
-  volume?: number;
-  /** Upgrade state at start; `upgraded` = idle, already on the prepared version, partition switched. */
-  upgrade?: InitialUpgrade;
-  /** Prepared image (default the fleet's targetImage). */
-  image?: string;
-  installMs?: number;
-  rebootMs?: number;
-  readyLagMs?: number;
-  /** The install ends with upgrade status `failed`. */
-  failInstall?: boolean;
-  offline?: boolean;
-  activated?: boolean;
-}
+export { DEFAULT_TARGET_IMAGE, DEFAULT_VERSION, stableId } from "./fake-appliance.ts";
+export type { DownWindow, FakeApplianceSpec, FakeRole, InitialUpgrade } from "./fake-appliance.ts";
 
 export interface FakeControllerOptions {
   appliances: FakeApplianceSpec[];
+  /** The fake's clock (default Date.now). */
+  now?: () => number;
   peerVersion?: number;
   lowestPeerVersion?: number;
   username?: string;
@@ -66,10 +64,14 @@ export interface FakeControllerOptions {
   installMs?: number;
   rebootMs?: number;
   readyLagMs?: number;
-  /** Maintenance-mode changes take this long. */
+  /** Maintenance-mode changes take this long… */
   changeMs?: number;
-  /** A Controller stays busy this long after leaving maintenance mode. */
+  /** …and answer `running` to this many reads of the change first. */
+  changeReads?: number;
+  /** A Controller stays busy this long after leaving maintenance mode… */
   busyMs?: number;
+  /** …and for this many of its status-list entries. */
+  busyReads?: number;
   /** Once the primary's complete is accepted, every call answers 503 (a load balancer in the way). */
   misrouteAfterPrimaryComplete?: boolean;
   /** These appliances' first complete is carried out but its answer is lost (connection dropped). */
@@ -82,60 +84,34 @@ export interface FakeControllerOptions {
     /** Before a complete is processed (may change state, e.g. start the install itself). */
     beforeComplete?: (name: string, fake: FakeController) => void;
     afterComplete?: (name: string, fake: FakeController) => void;
+    /** After an upgrade status was read (before the answer is sent). */
+    afterStatusRead?: (name: string, status: string, fake: FakeController) => void;
   };
 }
 
 export interface RequestRecord {
   at: number;
   method: string;
+  /** Path and query as sent. */
   path: string;
+  /** 0 = no answer (connection dropped, or held until the client gave up). */
   status: number;
 }
 
 export interface FakeEvent {
   at: number;
-  type: "complete" | "switch-partition" | "maintenance" | "cancel" | "login" | "refused";
+  type: "complete" | "switch-partition" | "maintenance" | "maintenance-done" | "not-busy" | "cancel" | "login" | "refused";
   appliance?: string;
   detail?: string;
-}
-
-export interface DownWindow {
-  name: string;
-  start: number;
-  /** Ready again (undefined while still down). */
-  end?: number;
-}
-
-type Phase =
-  | { kind: "up" }
-  | { kind: "installing"; since: number; switchPartition: boolean }
-  | { kind: "rebooting"; since: number }
-  | { kind: "starting"; since: number };
-
-interface ApplianceState {
-  spec: FakeApplianceSpec;
-  id: string;
-  siteId: string;
-  version: string;
-  volume: number;
-  upgradeStatus: string;
-  upgradeDetails: string;
-  image: string;
-  phase: Phase;
-  offline: boolean;
-  maintenance: boolean;
-  busyUntil: number;
-  installMs: number;
-  rebootMs: number;
-  readyLagMs: number;
-  window?: DownWindow;
 }
 
 interface Change {
   id: string;
   applianceId: string;
   doneAt: number;
-  apply?: () => void;
+  /** Reads still answered `running` whatever the time. */
+  reads: number;
+  apply?: (at: number) => void;
   applied: boolean;
 }
 
@@ -169,6 +145,10 @@ export interface FakeController {
   /** Starts an install as if another admin had completed the upgrade (no request recorded). */
   completeBehindTheScenes(name: string, switchPartition: boolean): void;
   setOffline(name: string, offline: boolean): void;
+  /** The next `count` GET /appliances/status never answer (held until the client gives up). */
+  hangStatusReads(count: number): void;
+  /** Requests held without an answer right now. */
+  held(): number;
   appliance(name: string): FakeApplianceView;
   idOf(name: string): string;
   /** Install + reboot + ready lag (+ maintenance-off change and busy time for other Controllers). */
@@ -177,26 +157,14 @@ export interface FakeController {
   refusals: { notAcceptable: number; unauthorized: number };
 }
 
-export const DEFAULT_TARGET_IMAGE = "appgate-6.5.0-32000-release.img.zip";
-export const DEFAULT_VERSION = "6.4.2-31000";
 export const FAKE_USERNAME = "api-admin";
 export const FAKE_PASSWORD = "s3cret-Pa55word!";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A stable UUID for a name, so ids are the same from run to run. */
-export function stableId(name: string): string {
-  const h = createHash("sha256").update(name).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function versionOfImage(image: string): string {
-  const m = /(\d+\.\d+\.\d+)(?:-(\d+))?/.exec(image);
-  return m ? `${m[1]}${m[2] ? `-${m[2]}` : ""}` : "0.0.0";
-}
+const WRITES = new Set(["POST", "PUT", "DELETE", "PATCH"]);
 
 export async function startFakeController(o: FakeControllerOptions): Promise<FakeController> {
-  const now = (): number => Date.now();
+  const now = o.now ?? ((): number => Date.now());
   const peer = o.peerVersion ?? 23;
   const lowest = o.lowestPeerVersion ?? 18;
   const username = o.username ?? FAKE_USERNAME;
@@ -206,7 +174,6 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
   const primaryHost = o.primaryHost ?? "127.0.0.1";
   const changeMs = o.changeMs ?? 20;
   const busyMs = o.busyMs ?? 20;
-  const targetImage = o.targetImage ?? DEFAULT_TARGET_IMAGE;
 
   const tokens = new Map<string, number>();
   for (const t of o.staticTokens ?? []) tokens.set(t, Infinity);
@@ -219,57 +186,17 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
   const refusals = { notAcceptable: 0, unauthorized: 0 };
   const dropAnswer = new Set(o.dropCompleteAnswer ?? []);
   let misrouted = false;
+  let hangLeft = 0;
+  let held = 0;
 
-  const states: ApplianceState[] = o.appliances.map((spec) => {
-    const image = spec.image ?? targetImage;
-    const s: ApplianceState = {
-      spec,
-      id: stableId(spec.name),
-      siteId: stableId(`site:${spec.site ?? "Default"}`),
-      version: spec.version ?? DEFAULT_VERSION,
-      volume: spec.volume ?? 1,
-      upgradeStatus: "idle",
-      upgradeDetails: "",
-      image,
-      phase: { kind: "up" },
-      offline: spec.offline ?? false,
-      maintenance: false,
-      busyUntil: 0,
-      installMs: spec.installMs ?? o.installMs ?? 150,
-      rebootMs: spec.rebootMs ?? o.rebootMs ?? 100,
-      readyLagMs: spec.readyLagMs ?? o.readyLagMs ?? 20,
-    };
-    switch (spec.upgrade ?? "ready") {
-      case "ready":
-        s.upgradeStatus = "ready";
-        s.upgradeDetails = image;
-        break;
-      case "installing":
-        s.upgradeStatus = "installing";
-        s.phase = { kind: "installing", since: now(), switchPartition: spec.roles.includes("controller") };
-        s.window = { name: spec.name, start: now() };
-        windows.push(s.window);
-        break;
-      case "success":
-        s.upgradeStatus = "success";
-        s.upgradeDetails = "a reboot is required for the Upgrade to go into effect";
-        break;
-      case "failed":
-        s.upgradeStatus = "failed";
-        s.upgradeDetails = "installation failed: not enough disk space";
-        break;
-      case "downloading":
-        s.upgradeStatus = "downloading";
-        break;
-      case "upgraded":
-        s.version = versionOfImage(image);
-        s.volume = (spec.volume ?? 1) === 1 ? 2 : 1;
-        break;
-      case "idle":
-        break;
-    }
-    return s;
-  });
+  const defaults = {
+    targetImage: o.targetImage ?? DEFAULT_TARGET_IMAGE,
+    installMs: o.installMs ?? 150,
+    rebootMs: o.rebootMs ?? 100,
+    readyLagMs: o.readyLagMs ?? 20,
+  };
+  const states: ApplianceState[] = o.appliances.map((spec) => newAppliance(spec, defaults, now()));
+  for (const s of states) if (s.window) windows.push(s.window);
   const primary = states.find((s) => s.spec.primary);
 
   const byId = (id: string): ApplianceState | undefined => states.find((s) => s.id === id);
@@ -279,157 +206,37 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     return s;
   };
 
-  /** Moves an appliance's lifecycle forward to time t. */
-  function advance(s: ApplianceState, t: number): void {
-    for (;;) {
-      const p = s.phase;
-      if (p.kind === "installing" && t >= p.since + s.installMs) {
-        const at = p.since + s.installMs;
-        if (s.spec.failInstall) {
-          s.phase = { kind: "up" };
-          s.upgradeStatus = "failed";
-          s.upgradeDetails = "installation failed: image verification error";
-          if (s.window) s.window.end = at;
-        } else if (p.switchPartition) {
-          s.phase = { kind: "rebooting", since: at };
-          s.upgradeStatus = "installing";
-        } else {
-          s.phase = { kind: "up" };
-          s.upgradeStatus = "success";
-          s.upgradeDetails = "a reboot is required for the Upgrade to go into effect";
-        }
-        continue;
-      }
-      if (p.kind === "rebooting" && t >= p.since + s.rebootMs) {
-        const at = p.since + s.rebootMs;
-        s.phase = { kind: "starting", since: at };
-        s.volume = s.volume === 1 ? 2 : 1;
-        s.version = versionOfImage(s.image);
-        s.upgradeStatus = "idle";
-        s.upgradeDetails = "";
-        if (s === primary && o.primaryRebootRevokesTokens) {
-          for (const [tok, exp] of tokens) if (exp !== Infinity) tokens.delete(tok);
-        }
-        continue;
-      }
-      if (p.kind === "starting" && t >= p.since + s.readyLagMs) {
-        s.phase = { kind: "up" };
-        if (s.window) s.window.end = p.since + s.readyLagMs;
-        continue;
-      }
-      break;
+  const onReboot = (s: ApplianceState) => (): void => {
+    if (s === primary && o.primaryRebootRevokesTokens) {
+      for (const [tok, exp] of tokens) if (exp !== Infinity) tokens.delete(tok);
     }
+  };
+
+  function install(s: ApplianceState, t: number, switchPartition: boolean): void {
+    startInstall(s, t, switchPartition);
+    if (s.window) windows.push(s.window);
   }
 
   function advanceChanges(t: number): void {
     for (const c of changes.values()) {
-      if (!c.applied && t >= c.doneAt) {
+      if (!c.applied && c.reads <= 0 && t >= c.doneAt) {
         c.applied = true;
-        c.apply?.();
+        c.apply?.(t);
       }
     }
   }
 
   function advanceAll(): number {
     const t = now();
-    for (const s of states) advance(s, t);
+    for (const s of states) advance(s, t, onReboot(s));
     advanceChanges(t);
     return t;
   }
 
-  function newChange(applianceId: string, doneAt: number, apply?: () => void): string {
+  function newChange(applianceId: string, doneAt: number, reads = 0, apply?: (at: number) => void): string {
     const id = randomUUID();
-    changes.set(id, { id, applianceId, doneAt, applied: false, ...(apply ? { apply } : {}) });
+    changes.set(id, { id, applianceId, doneAt, reads, applied: false, ...(apply ? { apply } : {}) });
     return id;
-  }
-
-  function isDown(s: ApplianceState): boolean {
-    return s.offline || s.phase.kind === "rebooting";
-  }
-
-  function applianceJson(s: ApplianceState): unknown {
-    const roles = s.spec.roles;
-    const role = (r: FakeRole): { enabled: boolean } => ({ enabled: roles.includes(r) });
-    const ipv4: Record<string, unknown> = {
-      dhcp: { enabled: false, dns: false, routers: false, ntp: false, mtu: false },
-      static: [{ address: `10.0.${states.indexOf(s)}.10`, netmask: 24, snat: false }],
-    };
-    if (s.spec.virtualIp) ipv4.virtualIp = s.spec.virtualIp;
-    const out: Record<string, unknown> = {
-      id: s.id,
-      name: s.spec.name,
-      notes: "",
-      tags: [],
-      activated: s.spec.activated ?? true,
-      pendingCertificateRenewal: false,
-      version: peer,
-      hostname: `${s.spec.name}.example.test`,
-      site: s.siteId,
-      siteName: s.spec.site ?? "Default",
-      clientInterface: { hostname: `${s.spec.name}.example.test`, httpsPort: 443 },
-      networking: { hosts: [], nics: [{ enabled: true, name: "eth0", ipv4 }], dnsServers: [], routes: [] },
-      controller: role("controller"),
-      gateway: role("gateway"),
-      logServer: role("logServer"),
-      logForwarder: role("logForwarder"),
-      connector: role("connector"),
-      portal: role("portal"),
-      metricsAggregator: role("metricsAggregator"),
-    };
-    if (roles.includes("controller") || roles.includes("logServer")) {
-      out.adminInterface = {
-        hostname: s.spec.primary ? primaryHost : (s.spec.adminHostname ?? `${s.spec.name}.example.test`),
-        httpsPort: 8443,
-        httpsCiphers: ["ECDHE-RSA-AES256-GCM-SHA384"],
-      };
-    }
-    return out;
-  }
-
-  const FUNCTION_NAMES: Record<FakeRole, string> = {
-    controller: "Controller",
-    gateway: "Gateway",
-    logServer: "LogServer",
-    logForwarder: "LogForwarder",
-    connector: "Connector",
-    portal: "Portal",
-    metricsAggregator: "Metrics Aggregator",
-  };
-
-  function statusJson(s: ApplianceState, t: number): unknown {
-    let status: string;
-    let state: string;
-    if (s.offline || s.phase.kind === "rebooting") {
-      status = "offline";
-      state = "";
-    } else if (s.phase.kind === "starting") {
-      status = "busy";
-      state = "appliance_starting";
-    } else {
-      status = s.phase.kind === "installing" || t < s.busyUntil ? "busy" : "healthy";
-      state = s.spec.roles.includes("controller") ? "controller_ready" : "appliance_ready";
-    }
-    const details: Record<string, unknown> = {
-      version: s.version,
-      status,
-      state,
-      volumeNumber: s.volume,
-      upgrade: { status: s.phase.kind === "installing" ? "upgrading" : "idle", details: "" },
-      roles: s.spec.roles.includes("controller") ? { controller: { status, maintenanceMode: s.maintenance } } : {},
-    };
-    return {
-      id: s.id,
-      name: s.spec.name,
-      site: s.siteId,
-      siteName: s.spec.site ?? "Default",
-      activated: s.spec.activated ?? true,
-      functions: s.spec.roles.map((r) => FUNCTION_NAMES[r]),
-      status,
-      state,
-      applianceVersion: s.version,
-      numberOfSessions: 0,
-      details,
-    };
   }
 
   function send(res: ServerResponse, status: number, body?: unknown, contentType = `application/vnd.appgate.peer-v${peer}+json`): number {
@@ -468,6 +275,27 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     return undefined;
   }
 
+  /** Holds a request without answering until the client gives up (closes the connection). */
+  function hang(req: IncomingMessage): Promise<"dropped"> {
+    held++;
+    return new Promise((resolve) =>
+      req.socket.once("close", () => {
+        held--;
+        resolve("dropped");
+      }),
+    );
+  }
+
+  /** The status list, filtered as the spec's filterBy does (`?name=…`, `?id=…`, by inclusion). */
+  function statusList(url: URL, t: number): unknown {
+    const filters = (["name", "id"] as const).flatMap((f) => url.searchParams.getAll(f).map((v) => ({ f, v })));
+    const chosen = states.filter((s) => filters.every(({ f, v }) => (f === "name" ? s.spec.name : s.id).includes(v)));
+    const data = chosen.map((s) =>
+      statusJson(s, t, () => events.push({ at: t, type: "not-busy", appliance: s.spec.name })),
+    );
+    return { range: `0-${data.length}/${data.length}`, filterBy: filters.map(({ f, v }) => ({ name: f, value: v })), data };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<number | "dropped"> {
     const t = advanceAll();
     const url = new URL(req.url ?? "/", "http://fake");
@@ -480,8 +308,8 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       await readBody(req);
       return err(res, 503, "service_unavailable", "Service Temporarily Unavailable: Controller in maintenance mode");
     }
-    // The primary Controller itself installing (services stopped) or rebooting (no answer at all).
-    if (primary && primary.phase.kind === "installing") {
+    // The primary Controller itself installing (services stopped, unless a lag hides it) or rebooting (no answer at all).
+    if (primary && primary.phase.kind === "installing" && !lagging(primary)) {
       await readBody(req);
       return send(res, 502, "<html><head><title>502 Bad Gateway</title></head></html>");
     }
@@ -538,12 +366,23 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       return err(res, 401, "unauthorized", exp === undefined ? "Invalid token" : "Token expired");
     }
 
+    // A Controller in maintenance mode refuses writes: the primary's refuses every write sent through it.
+    if (WRITES.has(method) && primary?.maintenance) {
+      await readBody(req);
+      events.push({ at: t, type: "refused", detail: `${method} ${path}: the primary Controller is in maintenance mode` });
+      return err(res, 503, "service_unavailable", "Controller in maintenance mode");
+    }
+
     if (path === "/appliances" && method === "GET") {
-      const data = states.map(applianceJson);
+      const data = states.map((s, i) => applianceJson(s, i, peer, primaryHost));
       return send(res, 200, { range: `0-${data.length}/${data.length}`, orderBy: "name", descending: false, queries: [], totalCount: data.length, filterBy: [], data });
     }
     if (path === "/appliances/status" && method === "GET") {
-      return send(res, 200, { range: `0-${states.length}/${states.length}`, data: states.map((s) => statusJson(s, t)) });
+      if (hangLeft > 0) {
+        hangLeft--;
+        return hang(req);
+      }
+      return send(res, 200, statusList(url, t));
     }
 
     const pm = /^\/appliances\/([^/]+)(\/.*)$/.exec(path);
@@ -552,11 +391,15 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       await readBody(req);
       return err(res, 404, "not_found", `no such resource: ${method} ${path}`);
     }
-    const sub = pm[2]!;
+    return applianceCall(req, res, s, pm[2]!, method, t);
+  }
 
+  async function applianceCall(req: IncomingMessage, res: ServerResponse, s: ApplianceState, sub: string, method: string, t: number): Promise<number | "dropped"> {
     if (sub === "/upgrade" && method === "GET") {
       if (isDown(s)) return err(res, 502, "bad_gateway", `${s.spec.name} does not answer`);
-      return send(res, 200, { status: s.upgradeStatus, details: s.upgradeDetails });
+      const answer = readUpgradeStatus(s, t);
+      o.hooks?.afterStatusRead?.(s.spec.name, answer.status, api);
+      return send(res, 200, answer);
     }
     if (sub === "/upgrade" && method === "DELETE") {
       if (s.upgradeStatus === "installing") return err(res, 412, "appliance_state_error", "cannot cancel while installing");
@@ -572,13 +415,15 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
         return err(res, 400, "bad_request", "switchPartition must be a boolean");
       }
       o.hooks?.beforeComplete?.(s.spec.name, api);
-      advance(s, now());
+      advance(s, now(), onReboot(s));
       if (isDown(s)) return err(res, 502, "bad_gateway", `${s.spec.name} does not answer`);
       if (s.upgradeStatus !== "ready") {
         return err(res, 412, "appliance_state_error", `upgrade status is ${s.upgradeStatus}; complete needs ready`);
       }
       const sp = body.switchPartition === true;
-      startInstall(s, t, sp);
+      const before = { status: s.upgradeStatus, details: s.upgradeDetails };
+      install(s, t, sp);
+      startLag(s, before);
       events.push({ at: t, type: "complete", appliance: s.spec.name, detail: `switchPartition=${sp}` });
       if (s === primary && o.misrouteAfterPrimaryComplete) misrouted = true;
       o.hooks?.afterComplete?.(s.spec.name, api);
@@ -594,8 +439,9 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       if (s.upgradeStatus !== "success") {
         return err(res, 412, "appliance_state_error", `upgrade status is ${s.upgradeStatus}; switch-partition needs success`);
       }
-      s.phase = { kind: "rebooting", since: t };
-      s.upgradeStatus = "installing";
+      const before = { status: s.upgradeStatus, details: s.upgradeDetails };
+      startReboot(s, t);
+      startLag(s, before);
       events.push({ at: t, type: "switch-partition", appliance: s.spec.name });
       return send(res, 202, { id: newChange(s.id, t + s.rebootMs) }, "appliance/json");
     }
@@ -609,9 +455,14 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       if (isDown(s)) return err(res, 502, "bad_gateway", `${s.spec.name} does not answer`);
       const enabled = body.enabled;
       events.push({ at: t, type: "maintenance", appliance: s.spec.name, detail: enabled ? "on" : "off" });
-      const id = newChange(s.id, t + changeMs, () => {
+      const id = newChange(s.id, t + changeMs, o.changeReads ?? 0, (at) => {
         s.maintenance = enabled;
-        if (!enabled) s.busyUntil = t + changeMs + busyMs;
+        events.push({ at, type: "maintenance-done", appliance: s.spec.name, detail: enabled ? "on" : "off" });
+        if (!enabled) {
+          s.busyUntil = at + busyMs;
+          s.busyReads = o.busyReads ?? 0;
+          s.leavingBusy = true;
+        }
       });
       return send(res, 202, { id }, "appliance/json");
     }
@@ -619,19 +470,12 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     if (cm && method === "GET") {
       const c = changes.get(decodeURIComponent(cm[1]!));
       if (!c || c.applianceId !== s.id) return err(res, 404, "not_found", "no such change");
-      const done = t >= c.doneAt;
-      return send(res, 200, { id: c.id, status: done ? "completed" : "running", result: done ? "success" : "", details: "" });
+      if (c.reads > 0) c.reads--;
+      else advanceChanges(t);
+      return send(res, 200, { id: c.id, status: c.applied ? "completed" : "running", result: c.applied ? "success" : "", details: "" });
     }
     await readBody(req);
-    return err(res, 404, "not_found", `no such resource: ${method} ${path}`);
-  }
-
-  function startInstall(s: ApplianceState, t: number, switchPartition: boolean): void {
-    s.phase = { kind: "installing", since: t, switchPartition };
-    s.upgradeStatus = "installing";
-    s.upgradeDetails = "";
-    s.window = { name: s.spec.name, start: t };
-    windows.push(s.window);
+    return err(res, 404, "not_found", `no such resource: ${method} ${sub}`);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -657,7 +501,7 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     },
     requests,
     events,
-    writes: () => requests.filter((r) => (r.method === "POST" || r.method === "DELETE") && !r.path.startsWith("/admin/login")),
+    writes: () => requests.filter((r) => WRITES.has(r.method) && !r.path.startsWith("/admin/login")),
     logins,
     issuedTokens,
     windows() {
@@ -684,13 +528,17 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     },
     completeBehindTheScenes(name, switchPartition) {
       const s = byName(name);
-      advance(s, now());
+      advance(s, now(), onReboot(s));
       if (s.upgradeStatus !== "ready") throw new Error(`fake: ${name} is not ready`);
-      startInstall(s, now(), switchPartition);
+      install(s, now(), switchPartition);
     },
     setOffline(name, offline) {
       byName(name).offline = offline;
     },
+    hangStatusReads(count) {
+      hangLeft = count;
+    },
+    held: () => held,
     appliance(name) {
       advanceAll();
       const s = byName(name);

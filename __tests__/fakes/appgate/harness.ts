@@ -23,6 +23,7 @@ export const FAST_TIMINGS: UpgradeTimings = {
   requestTimeoutMs: 2_000,
   heartbeatMs: 10_000,
   changeAttempts: 3,
+  lostAnswerReads: 3,
 };
 
 export function testConfig(fake: FakeController, overrides: Partial<AppgateConfig> = {}): AppgateConfig {
@@ -55,13 +56,15 @@ export interface HarnessRun {
 export interface HarnessOptions extends UpgradeRunOptions {
   config?: Partial<AppgateConfig>;
   controller?: AbortController;
+  /** Where the report file goes (default a fresh temporary folder). */
+  tempDir?: string;
 }
 
 export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}): Promise<HarnessRun> {
   const logger = new MemoryLogger();
   const report = new RunReport();
   const controller = opts.controller ?? new AbortController();
-  const tempDir = await mkdtemp(join(tmpdir(), "appgate-test-"));
+  const tempDir = opts.tempDir ?? (await mkdtemp(join(tmpdir(), "appgate-test-")));
   const config = testConfig(fake, opts.config);
   const http = new HttpClient({
     clock: systemClock,
