@@ -78,8 +78,8 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
   };
 }
 
-async function bareLoop(n: number, concurrency: number): Promise<{ elapsedMs: number; failed: number }> {
-  const fake = await startFakeStateBacked({ keys: [KEY] });
+async function bareLoop(n: number, concurrency: number, fakeOpts: FakeOptions = {}): Promise<{ elapsedMs: number; failed: number }> {
+  const fake = await startFakeStateBacked({ keys: [KEY], ...fakeOpts });
   fake.recordRequests = false;
   fake.addMachine("bench");
   const v1 = fake.addVersion("bench", "v1");
@@ -116,10 +116,17 @@ const want = (n: number) => only.size === 0 || only.has(n);
 if (want(1)) {
   const n = 10_000;
   const ideal = (n * 20) / 64;
-  const r = await benchSetDesired(n, { latencyMs: 20, maxInFlight: 64 }, { concurrency: "64" });
-  say(`1. ${n} instances, 20 ms latency, server cap 64 in flight, concurrency 64`);
+  // Three runs, median reported: on a 2-core machine the fake and the action share the CPU, and
+  // single runs vary by a few percent.
+  const runs: ActionResult[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await benchSetDesired(n, { latencyMs: 20, maxInFlight: 64 }, { concurrency: "64" }));
+  runs.sort((a, b) => a.wallMs - b.wallMs);
+  const r = runs[1]!;
+  say(`1. ${n} instances, 20 ms latency, server cap 64 in flight, concurrency 64 (median of 3 runs)`);
   say(`   wall ${fmt(r.wallMs)} (bulk phase ${fmt(r.bulkMs)}); limit ${n} x 20 ms / 64 = ${fmt(ideal)}`);
-  say(`   ratio wall/limit ${(r.wallMs / ideal).toFixed(3)} (bulk phase ${(r.bulkMs / ideal).toFixed(3)}); target <= 1.2; failed ${r.outputs["failed-count"]}, 429s ${r.rejectedOverCap}\n`);
+  say(`   ratio wall/limit ${(r.wallMs / ideal).toFixed(3)} (runs ${runs.map((x) => (x.wallMs / ideal).toFixed(3)).join(", ")}; bulk phase ${(r.bulkMs / ideal).toFixed(3)}); target <= 1.2; failed ${r.outputs["failed-count"]}, 429s ${r.rejectedOverCap}`);
+  const bare = await bareLoop(n, 64, { latencyMs: 20, maxInFlight: 64 });
+  say(`   for scale: a bare undici loop against the same fake: ${fmt(bare.elapsedMs)}, ratio ${(bare.elapsedMs / ideal).toFixed(3)}\n`);
 }
 if (want(2)) {
   const n = 10_000;

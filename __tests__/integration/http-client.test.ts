@@ -97,6 +97,18 @@ describe("HttpClient retries", () => {
     expect(s.hits()).toBeLessThanOrEqual(1);
   });
 
+  it("aborts only the request whose own signal aborts", async () => {
+    const hang: Step = () => {};
+    const s = await serve([hang, ok]);
+    const c = client();
+    const mine = new AbortController();
+    const p = c.send({ method: "GET", url: s.url, retry: "none", signal: mine.signal });
+    setImmediate(() => mine.abort());
+    await expect(p).rejects.toThrow(/cancel|abort/i);
+    const other = await c.send({ method: "GET", url: s.url, retry: "none" });
+    expect(other.status).toBe(200);
+  });
+
   it("sends the body with a Content-Length, never chunked", async () => {
     let seen: Record<string, unknown> = {};
     const s = await serve([(res, req) => ((seen = req.headers), ok(res, req))]);
