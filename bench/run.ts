@@ -12,7 +12,7 @@ import { type FakeOptions, SCOPES_ALL, startFakeStateBacked } from "../__tests__
  * the runner runs it: the built dist/index.js in its own process.
  */
 const root = resolve(import.meta.dirname, "..");
-const DIST = join(root, "dist/index.js");
+const DIST = process.env.BENCH_DIST ?? join(root, "dist/index.js");
 const KEY = { keyId: "sbk_bench", secret: "sbsec_bench_secret", orgId: "org_bench", scopes: [...SCOPES_ALL] };
 const work = mkdtempSync(join(tmpdir(), "bench-"));
 
@@ -22,6 +22,8 @@ interface ActionResult {
   outputs: Record<string, string>;
   maxRssMb: number;
   rejectedOverCap: number;
+  /** Mean time a request spent inside the fake (its latency as really served). */
+  meanServiceMs: number;
 }
 
 async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<string, string> = {}): Promise<ActionResult> {
@@ -60,6 +62,7 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
   const code = await new Promise<number | null>((r) => child.on("close", r));
   const wallMs = performance.now() - started;
   const rejectedOverCap = fake.rejectedOverCap;
+  const meanServiceMs = fake.serviceMsTotal / Math.max(1, fake.answered);
   await fake.close();
   if (process.env.BENCH_DEBUG) {
     console.log(stderr.split("\n").filter((l) => l.startsWith("PEAK")).join("\n"));
@@ -75,6 +78,7 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
     outputs: parseOutputFile(readFileSync(outFile, "utf8")),
     maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
     rejectedOverCap,
+    meanServiceMs,
   };
 }
 
@@ -126,6 +130,8 @@ if (want(1)) {
   say(`   wall ${fmt(r.wallMs)} (bulk phase ${fmt(r.bulkMs)}); limit ${n} x 20 ms / 64 = ${fmt(ideal)}`);
   say(`   ratio wall/limit ${(r.wallMs / ideal).toFixed(3)} (runs ${runs.map((x) => (x.wallMs / ideal).toFixed(3)).join(", ")}; bulk phase ${(r.bulkMs / ideal).toFixed(3)}); target <= 1.2; failed ${r.outputs["failed-count"]}, 429s ${r.rejectedOverCap}`);
   const bare = await bareLoop(n, 64, { latencyMs: 20, maxInFlight: 64 });
+  const served = (n * r.meanServiceMs) / 64;
+  say(`   the fake served each request in ${r.meanServiceMs.toFixed(2)} ms on average (20 ms asked): against ${n} x ${r.meanServiceMs.toFixed(2)} ms / 64 = ${fmt(served)} the ratio is ${(r.wallMs / served).toFixed(3)}`);
   say(`   for scale: a bare undici loop against the same fake: ${fmt(bare.elapsedMs)}, ratio ${(bare.elapsedMs / ideal).toFixed(3)}\n`);
 }
 if (want(2)) {

@@ -139,6 +139,9 @@ export class FakeStateBacked {
   recordRequests = true;
   inFlight = 0;
   peakInFlight = 0;
+  /** API requests answered, and the time they spent in the fake (arrival to answer), for the bench. */
+  answered = 0;
+  serviceMsTotal = 0;
   rejectedOverCap = 0;
   url = "";
   /** The upload endpoint's origin: a listener of its own, as a bucket is another host. */
@@ -235,6 +238,7 @@ export class FakeStateBacked {
   // ---------- HTTP ----------
 
   private async handle(req: IncomingMessage, res: ServerResponse, isUpload: boolean): Promise<void> {
+    const arrivedAt = performance.now();
     const url = new URL(req.url ?? "/", "http://fake");
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -291,7 +295,11 @@ export class FakeStateBacked {
     } catch (err) {
       send(500, { error: `fake crashed: ${(err as Error).message}` });
     } finally {
-      if (!isUpload) this.inFlight--;
+      if (!isUpload) {
+        this.inFlight--;
+        this.answered++;
+        this.serviceMsTotal += performance.now() - arrivedAt;
+      }
       if (this.recordRequests) {
         this.requests.push({
           method,
