@@ -26,7 +26,8 @@ interface ActionResult {
   meanServiceMs: number;
 }
 
-async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<string, string> = {}): Promise<ActionResult> {
+/** A fake with machine "bench", n instances on v1, a migration to v2, and the names in a file. */
+async function seededFake(n: number, fakeOpts: FakeOptions) {
   const fake = await startFakeStateBacked({ keys: [KEY], ...fakeOpts });
   fake.recordRequests = false;
   fake.addMachine("bench");
@@ -37,6 +38,11 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
   fake.addInstances("bench", names, v1.id);
   const namesFile = join(work, `names-${n}.txt`);
   writeFileSync(namesFile, names.join("\n"));
+  return { fake, v2, namesFile };
+}
+
+async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<string, string> = {}): Promise<ActionResult> {
+  const { fake, v2, namesFile } = await seededFake(n, fakeOpts);
   const outFile = join(work, `out-${Date.now()}.txt`);
   writeFileSync(outFile, "");
   const env: Record<string, string> = {
@@ -83,16 +89,7 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
 }
 
 async function bareLoop(n: number, concurrency: number, fakeOpts: FakeOptions = {}): Promise<{ elapsedMs: number; failed: number }> {
-  const fake = await startFakeStateBacked({ keys: [KEY], ...fakeOpts });
-  fake.recordRequests = false;
-  fake.addMachine("bench");
-  const v1 = fake.addVersion("bench", "v1");
-  const v2 = fake.addVersion("bench", "v2", { current: true });
-  fake.addMigration("bench", v1.id, v2.id);
-  const names = Array.from({ length: n }, (_, i) => `instance-${i}`);
-  fake.addInstances("bench", names, v1.id);
-  const namesFile = join(work, `bare-${n}.txt`);
-  writeFileSync(namesFile, names.join("\n"));
+  const { fake, v2, namesFile } = await seededFake(n, fakeOpts);
   const token = signApiKeyToken(KEY, { sub: "bench" }, Math.floor(Date.now() / 1000));
   const child = spawn(process.execPath, [join(root, "bench/bare-loop.ts"), fake.url, "bench", token, namesFile, String(concurrency), v2.id], {
     stdio: ["ignore", "pipe", "inherit"],
