@@ -46,7 +46,7 @@ export async function benchAppgate(): Promise<string[]> {
         clock: systemClock,
         signal: controller.signal,
         report,
-        env: { sha: "", repository: "bench/appgate", runUrl: "", tempDir },
+        env: { sha: "", repository: "bench/appgate", serverUrl: "https://github.com", runUrl: "", tempDir },
         mask: () => undefined,
       },
       {

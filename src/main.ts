@@ -25,12 +25,13 @@ const coreLogger: Logger = {
   debug: (m) => core.debug(m),
 };
 
-export function runEnv(): RunEnv {
+function runEnv(): RunEnv {
   const ctx = github.context;
   const repository = process.env.GITHUB_REPOSITORY ?? "";
   return {
     sha: ctx.sha ?? "",
     repository,
+    serverUrl: ctx.serverUrl,
     runUrl: repository && ctx.runId ? `${ctx.serverUrl}/${repository}/actions/runs/${ctx.runId}` : "",
     tempDir: process.env.RUNNER_TEMP || tmpdir(),
   };
@@ -92,7 +93,7 @@ export async function run(): Promise<void> {
     await dispatch(config, ctx);
   } catch (err) {
     if (isCancelled(err, controller.signal)) {
-      report.fail(report.failure ?? "Cancelled before the operation finished.");
+      report.fail("Cancelled before the operation finished.");
     } else {
       report.fail(err instanceof Error ? err.message : String(err));
       if (err instanceof Error && !isExpected(err)) core.debug(err.stack ?? String(err));

@@ -38,7 +38,7 @@ export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>
     clock,
     signal: controller.signal,
     report,
-    env: { sha: "0123456789abcdef0123456789abcdef01234567", repository: "acme/backend", runUrl: "https://github.com/acme/backend/actions/runs/1", tempDir: mkdtempSync(join(tmpdir(), "sb-test-")) },
+    env: { sha: "0123456789abcdef0123456789abcdef01234567", repository: "acme/backend", serverUrl: "https://github.com", runUrl: "https://github.com/acme/backend/actions/runs/1", tempDir: mkdtempSync(join(tmpdir(), "sb-test-")) },
     mask: (s) => masked.push(s),
   };
   return { ctx, report, logger, clock, masked, controller };

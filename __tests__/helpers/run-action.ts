@@ -1,9 +1,18 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parse } from "yaml";
 
 export const DIST = resolve(import.meta.dirname, "../../dist/index.js");
+
+/** The defaults action.yml declares, which the runner passes for inputs a step does not set. */
+const ACTION_DEFAULTS: Record<string, string> = Object.fromEntries(
+  Object.entries((parse(readFileSync(resolve(import.meta.dirname, "../../action.yml"), "utf8")) as { inputs: Record<string, { default?: string }> }).inputs)
+    .filter(([, i]) => i.default !== undefined)
+    .map(([name, i]) => [name, i.default!]),
+);
 
 export interface ActionRun {
   code: number | null;
@@ -52,7 +61,8 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     GITHUB_ACTIONS: "true",
     ...opts.env,
   };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  // As the runner does: every input with a default in action.yml is set, then the step's own.
+  for (const [name, value] of Object.entries({ ...ACTION_DEFAULTS, ...inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
 
   const child = spawn(process.execPath, [DIST], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";

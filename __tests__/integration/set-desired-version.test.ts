@@ -55,6 +55,7 @@ describe("set-desired-version", () => {
     expect(lines).toHaveLength(51);
     expect(lines.find((l) => l.instance === "bad name")).toMatchObject({ outcome: "failed", reason: expect.stringContaining("invalid name") });
     expect(t.report.failure).toMatch(/1 of 51 instances failed/);
+    expect(readFileSync(out["failed-instances-file"]!, "utf8")).toBe("bad name\n");
   });
 
   it("all-instances pages the listing; from-version filters; instances on the target are skipped, not sent", async () => {
@@ -130,6 +131,9 @@ describe("set-desired-version", () => {
     expect(fake.count("PUT", /\/i\//)).toBeLessThan(20);
     expect(t.report.failure).toMatch(/missing-scope.*'instances\.write' scope/);
     expect(Number(t.report.outputs.get("failed-count"))).toBe(200);
+    const summary = t.report.summary.join("\n");
+    expect(summary).toContain("not sent: the run stopped on a refusal that applies to every instance**: ");
+    expect(summary).not.toContain("cancelled");
   });
 
   it("stops at once when the API answers a bad token with 403 and no code", async () => {
@@ -148,15 +152,12 @@ describe("set-desired-version", () => {
   it("stops taking work on cancellation and lists instances not done", async () => {
     fake.addInstances("app", names(300), v1.id);
     const t = makeContext();
-    let puts = 0;
     fake.faults.push({ method: "PUT", times: 1000, action: { delayMs: 5 } });
-    const origLog = t.logger.info.bind(t.logger);
-    void origLog;
     const cfg = await config({ "to-version": v2.id, instances: names(300).join(","), concurrency: "4" });
     const run = setDesiredVersion(cfg, t.ctx);
+    // Cancel once 20 PUTs have reached the fake (watched, not waited for).
     const timer = setInterval(() => {
-      puts = fake.count("PUT", /\/i\//);
-      if (puts >= 20) t.controller.abort();
+      if (fake.count("PUT", /\/i\//) >= 20) t.controller.abort();
     }, 1);
     await run;
     clearInterval(timer);
@@ -166,6 +167,14 @@ describe("set-desired-version", () => {
     expect(failed.length).toBeGreaterThan(200);
     expect(t.report.failure).toMatch(/Cancelled/);
     expect(reportLines(out["report-file"]!).filter((l) => l.outcome === "not-done").length).toBeGreaterThan(200);
+  });
+
+  it("leaves count outputs a later step can test when it fails before the bulk phase", async () => {
+    const t = makeContext();
+    const run = setDesiredVersion(await config({ "to-version": "label:nope", instances: "a,b" }), t.ctx);
+    await expect(run).rejects.toThrow(/no version labelled 'nope'/);
+    expect(Object.fromEntries(t.report.outputs)).toEqual({ "succeeded-count": "0", "skipped-count": "0", "failed-count": "0", "failed-instances": "" });
+    expect(fake.count("PUT", /./)).toBe(0);
   });
 
   it("dry run resolves and lists, sends no PUT", async () => {

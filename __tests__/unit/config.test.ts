@@ -83,6 +83,8 @@ describe("config: operation and common inputs", () => {
     ["delete all-instances", { operation: "delete-instances", ...KEY, "all-instances": "true", "danger-data-will-be-deleted-forever": "true" }, "all-instances", /refused/],
     ["delete nothing named", { operation: "delete-instances", ...KEY, "danger-data-will-be-deleted-forever": "true" }, "instances", /name the instances to delete/],
     ["appgate with a State Backed input", { operation: "complete-appliance-upgrade", "controller-url": "https://c.example.com:8443", token: "t", machine: "m" }, "machine", /does not apply/],
+    ["appgate with max-attempts", { operation: "complete-appliance-upgrade", "controller-url": "https://c.example.com:8443", token: "t", "max-attempts": "3" }, "max-attempts", /does not apply/],
+    ["a URL with credentials, not echoed", { operation: "publish-version", ...KEY, "api-url": "https://user:s3cr3t@api.example.com", "version-file": "f" }, "api-url", /^(?!.*s3cr3t).*credentials/],
   ];
   it.each(cases)("rejects %s, naming the input", async (_name, inputs, input, message) => {
     const e = await inputError(inputs);
@@ -132,6 +134,14 @@ describe("config: per operation", () => {
       to: { kind: "current" },
       from: { kind: "id", id: VER },
     });
+  });
+
+  it("accepts all-instances: false for delete-instances, and keeps an index named __proto__", async () => {
+    const d = await build({ operation: "delete-instances", ...KEY, instances: "a", "all-instances": "false", "danger-data-will-be-deleted-forever": "true" });
+    expect(d).toMatchObject({ selection: { kind: "list", names: ["a"] } });
+    const p = await build({ operation: "publish-version", ...KEY, "version-file": "f", "index-selectors": '{"__proto__":"$.a","email":"$.b"}' });
+    if (p.operation !== "publish-version") throw new Error("wrong operation");
+    expect(Object.keys(p.indexSelectors!)).toEqual(["__proto__", "email"]);
   });
 
   it("defaults concurrency to 32 for set-desired-version and 4 for delete-instances", async () => {

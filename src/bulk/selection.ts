@@ -4,7 +4,8 @@
  */
 
 /** What an instance name may look like (the State Backed API's rule). */
-export const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
+/** The rule State Backed applies to machine, instance and index names. */
+export const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
 export const MAX_INSTANCE_NAME_LENGTH = 128;
 /** The most jobs a selection may be split into. */
 export const MAX_SHARD_COUNT = 1000;
@@ -56,7 +57,7 @@ export function parseNameFile(text: string): string[] {
 
 /** Why `name` is not a valid instance name, or undefined when it is one. */
 export function invalidNameReason(name: string): string | undefined {
-  if (INSTANCE_NAME_PATTERN.test(name)) return undefined;
+  if (NAME_PATTERN.test(name)) return undefined;
   if (name.length === 0) return "empty name";
   const problems: string[] = [];
   if (name.length > MAX_INSTANCE_NAME_LENGTH) {

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
+import { NAME_PATTERN, parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl } from "./inputs.ts";
@@ -18,7 +18,6 @@ export const OPERATIONS = [
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
-export const MACHINE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
 
 export interface StateBackedConnection {
   apiUrl: URL;
@@ -90,7 +89,7 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
-const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine"] as const;
+const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine", "max-attempts", "request-timeout-seconds"] as const;
 
 export interface RunContextForConfig {
   /** GITHUB_SHA, the default version label. */
@@ -107,7 +106,9 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
   const own = new Set(OPERATION_INPUTS[operation]);
   const foreign = new Set(Object.values(OPERATION_INPUTS).flat().filter((n) => !own.has(n)));
   if (operation === "complete-appliance-upgrade") for (const n of STATEBACKED_INPUTS) foreign.add(n);
-  if (operation === "delete-instances") inputs.forbid(["all-instances"], "is refused for delete-instances: name every instance to delete in 'instances' or 'instances-file'");
+  if (operation === "delete-instances" && inputs.bool("all-instances", false)) {
+    throw new InputError("all-instances", "is refused for delete-instances: name every instance to delete in 'instances' or 'instances-file'");
+  }
   inputs.forbid([...foreign], `does not apply to operation '${operation}'`);
 
   if (operation === "complete-appliance-upgrade") {
@@ -193,7 +194,7 @@ function parseStateBackedBase(inputs: Inputs, dryRun: boolean): StateBackedBase 
   const orgId = inputs.optional("org-id");
   if (orgId !== undefined && !/^org_[A-Za-z0-9_-]+$/.test(orgId)) throw new InputError("org-id", `'${orgId}' is not an org id (org_…)`);
   const machine = inputs.required("machine");
-  if (!MACHINE_NAME_PATTERN.test(machine)) {
+  if (!NAME_PATTERN.test(machine)) {
     throw new InputError("machine", `'${machine}' is not a machine name: 1 to 128 of letters, digits, '-' and '_'`);
   }
   const secrets = auth.kind === "token" ? [auth.token] : [auth.secret];
@@ -220,13 +221,11 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InputError("index-selectors", 'must be a JSON object of index name to JSON path, e.g. {"email": "$.public.email"}');
   }
-  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) {
-    if (!MACHINE_NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${k}' is not an index name (letters, digits, '-', '_')`);
+    if (!NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${k}' is not an index name (letters, digits, '-', '_')`);
     if (typeof v !== "string" || v === "") throw new InputError("index-selectors", `the selector of '${k}' must be a non-empty string (a JSON path)`);
-    out[k] = v;
   }
-  return out;
+  return Object.fromEntries(Object.entries(parsed as Record<string, string>));
 }
 
 async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number): Promise<BulkSettings> {

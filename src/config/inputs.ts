@@ -79,7 +79,7 @@ export function parseServiceUrl(input: string, value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(input, `'${value}' is not a URL`);
+    throw new InputError(input, "is not a URL");
   }
   if (url.username || url.password) throw new InputError(input, "must not contain credentials");
   if (url.search || url.hash) throw new InputError(input, "must not have a query or fragment");

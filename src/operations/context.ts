@@ -9,6 +9,8 @@ export interface RunEnv {
   sha: string;
   /** owner/name (GITHUB_REPOSITORY). */
   repository: string;
+  /** https://github.com, or the GitHub Enterprise Server's address. */
+  serverUrl: string;
   /** Link to the workflow run, '' when unknown. */
   runUrl: string;
   /** Folder for report files (RUNNER_TEMP, else the OS temp dir). */

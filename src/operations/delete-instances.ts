@@ -2,7 +2,7 @@ import type { DeleteInstancesConfig } from "../config/config.ts";
 import { code } from "../report/markdown.ts";
 import { instanceDeletionHmac } from "../statebacked/hmac.ts";
 import type { OperationContext } from "./context.ts";
-import { failureOf, runInstanceBulk, selectNames } from "./instance-bulk.ts";
+import { failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -11,6 +11,7 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
  * `deleted`, 404 `skipped` (already gone), a 400 names the refused parameter.
  */
 export async function deleteInstances(config: DeleteInstancesConfig, ctx: OperationContext): Promise<void> {
+  startBulkOutputs(ctx);
   const api = stateBackedApiFor(config.statebacked, ctx);
   const { valid, preset } = selectNames(config.selection.names, config.shard);
   const facts: [string, string][] = [["Machine", code(config.machine)]];

@@ -1,8 +1,10 @@
+import { writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { type AttemptResult, type ItemOutcome, classifyHttp, formatProgress, runBulk } from "../bulk/pool.ts";
 import { selectInstances } from "../bulk/selection.ts";
-import type { BulkSettings, HttpSettings } from "../config/config.ts";
+import type { BulkSettings } from "../config/config.ts";
 import type { HttpResponse } from "../http/client.ts";
-import { TransportError, defaultRetryPolicy, mayHaveActed } from "../http/retry.ts";
+import { TransportError, mayHaveActed } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { code, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
@@ -26,7 +28,7 @@ export interface PresetOutcome {
 export interface InstanceBulkSpec {
   operation: "set-desired-version" | "delete-instances";
   machine: string;
-  settings: BulkSettings & { dryRun: boolean; http: HttpSettings };
+  settings: BulkSettings & { dryRun: boolean };
   /** The word for success in the report and summary ("updated", "deleted"). */
   succeededWord: string;
   /** Title of the summary, e.g. "Set desired version of `m` to `ver_…`". */
@@ -57,13 +59,28 @@ export function selectNames(names: readonly string[], shard: BulkSettings["shard
   return { valid: sel.valid, preset: sel.invalid.map((i) => ({ name: i.name, outcome: "failed" as const, reason: `invalid name: ${i.reason}` })) };
 }
 
+/**
+ * Sets the count outputs to zero at the start of a bulk operation, so a run that fails before
+ * the bulk phase (resolving a version, listing instances) still leaves outputs a later step
+ * can test: failed-count 0 and no failed instances.
+ */
+export function startBulkOutputs(ctx: OperationContext): void {
+  for (const name of ["succeeded-count", "skipped-count", "failed-count"]) ctx.report.setOutput(name, 0);
+  ctx.report.setOutput("failed-instances", "");
+}
+
 export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationContext): Promise<void> {
   const { report, logger, clock } = ctx;
   const started = clock.now();
   const tally = new BulkTally();
   const file = await JsonLinesFile.create(ctx.env.tempDir, `${spec.operation}-${spec.machine}`);
   report.setOutput("report-file", file.path);
-  const record = (o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled"> & { attempts?: number }): void => {
+  // A run-wide refusal (bad key, missing scope) stops the run instead of failing every instance alike.
+  const stop = new AbortController();
+  let runWideError: string | undefined;
+  const record = (item: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled"> & { attempts?: number }): void => {
+    // Instances left when the run stopped on a refusal were not cancelled by anyone: say why.
+    const o = item.cancelled && runWideError !== undefined && !ctx.signal.aborted ? { ...item, reason: "not sent: the run stopped on a refusal that applies to every instance" } : item;
     tally.add(o);
     file.write({
       instance: o.name,
@@ -75,10 +92,6 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     });
   };
   for (const p of spec.preset) record(p);
-
-  // A run-wide refusal (bad key, missing scope) stops the run instead of failing every instance alike.
-  const stop = new AbortController();
-  let runWideError: string | undefined;
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   let cancelled = false;
   let traffic: [string, string] | undefined;
@@ -94,7 +107,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       const result = await runBulk({
         items: spec.candidates,
         concurrency: spec.settings.concurrency,
-        policy: { ...defaultRetryPolicy, maxAttempts: spec.settings.http.maxAttempts },
+        policy: ctx.http.policy,
         clock,
         signal,
         logger,
@@ -140,13 +153,21 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     report.setOutput("succeeded-count", tally.succeeded);
     report.setOutput("skipped-count", tally.skipped);
     report.setOutput("failed-count", tally.failed);
-    report.setOutput("failed-instances", tally.failedNames.join("\n"));
+    const failedList = tally.failedNames.join("\n");
+    report.setOutput("failed-instances", failedList);
+    // The same names in a file: an input past ~128 KiB cannot be passed to a step at all.
+    const failedFile = join(ctx.env.tempDir, `${basename(file.path, ".jsonl")}-failed.txt`);
+    try {
+      await writeFile(failedFile, failedList === "" ? "" : `${failedList}\n`);
+      report.setOutput("failed-instances-file", failedFile);
+    } catch (err) {
+      logger.warning(`Could not write the list of failed instances: ${(err as Error).message}`);
+    }
     const sections = [
       `### ${spec.settings.dryRun ? "Dry run: " : ""}${spec.title}`,
       tally.countsTable(capitalize(spec.succeededWord)),
       facts([...spec.facts, ...tally.timing(elapsed), ...(traffic ? [traffic] : []), ...runFactRows(ctx.env)]),
     ];
-    if (runWideError) sections.push(`> [!CAUTION]\n> Stopped: ${runWideError}`);
     if (spec.listSucceeded && tally.succeeded > 0) {
       sections.push(`#### ${capitalize(spec.succeededWord)}\n\n${table(["Instance"], tally.succeededSample.map((n) => [code(n)]))}` +
         (tally.succeeded > tally.succeededSample.length ? `\n\n_…and ${tally.succeeded - tally.succeededSample.length} more (see the report file)._` : ""));

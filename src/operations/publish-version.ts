@@ -43,7 +43,6 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
       if (config.makeCurrent && previous?.id !== existing.id) {
         const msg = `version ${existing.id} ('${config.versionLabel}') exists but is not the current version; the API can only make a version current while creating it`;
         logger.warning(msg);
-        report.annotate({ level: "warning", title: "Existing version is not current", message: msg });
         rows.push(["Current version", `unchanged: ${msg}`]);
       }
       logger.info(`Version '${config.versionLabel}' of ${config.machine} exists already as ${existing.id}; nothing created.`);

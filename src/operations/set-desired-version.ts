@@ -3,7 +3,7 @@ import { code } from "../report/markdown.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
-import { type PresetOutcome, failureOf, runInstanceBulk, selectNames } from "./instance-bulk.ts";
+import { type PresetOutcome, failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -12,6 +12,7 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
  * retried by the bulk engine. Instances known to be on the target already are skipped.
  */
 export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: OperationContext): Promise<void> {
+  startBulkOutputs(ctx);
   const api = stateBackedApiFor(config.statebacked, ctx);
   const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
   const from = config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined;

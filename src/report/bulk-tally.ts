@@ -42,7 +42,7 @@ export class BulkTally {
     this.failed++;
     if (o.cancelled) this.notDone++;
     this.failedNames.push(o.name);
-    const key = o.cancelled ? "not done: the run was cancelled" : groupKey(o);
+    const key = o.cancelled ? (o.reason ?? "not done") : groupKey(o);
     let g = this.failures.get(key);
     if (!g) this.failures.set(key, (g = { reason: key, count: 0, sample: [] }));
     g.count++;

@@ -6,7 +6,7 @@ export function runFactRows(env: RunEnv): [string, string][] {
   const rows: [string, string][] = [];
   if (env.sha) {
     const short = env.sha.slice(0, 12);
-    rows.push(["Commit", env.repository ? `[${code(short)}](https://github.com/${env.repository}/commit/${env.sha})` : code(short)]);
+    rows.push(["Commit", env.repository ? `[${code(short)}](${env.serverUrl}/${env.repository}/commit/${env.sha})` : code(short)]);
   }
   if (env.runUrl) rows.push(["Run", `[workflow run](${env.runUrl})`]);
   return rows;

@@ -33,6 +33,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Longest API message kept (a summary shows hundreds of them; GitHub drops one over 1 MiB). */
+const MAX_MESSAGE = 300;
+
 /** Parses an error body; bodies that are not the documented JSON shape give only their text. */
 export function parseErrorBody(text: string): ApiErrorBody {
   try {
@@ -40,7 +43,7 @@ export function parseErrorBody(text: string): ApiErrorBody {
     if (v && typeof v === "object") {
       const o = v as Record<string, unknown>;
       return {
-        ...(typeof o.error === "string" ? { error: o.error } : {}),
+        ...(typeof o.error === "string" ? { error: o.error.length > MAX_MESSAGE ? `${o.error.slice(0, MAX_MESSAGE)}…` : o.error } : {}),
         ...(typeof o.code === "string" ? { code: o.code } : {}),
         ...(typeof o.parameter === "string" ? { parameter: o.parameter } : {}),
       };
@@ -48,7 +51,7 @@ export function parseErrorBody(text: string): ApiErrorBody {
   } catch {
     // not JSON
   }
-  const trimmed = text.trim().slice(0, 300);
+  const trimmed = text.trim().slice(0, MAX_MESSAGE);
   return trimmed ? { error: trimmed } : {};
 }
 

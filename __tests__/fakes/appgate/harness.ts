@@ -79,7 +79,7 @@ export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}
     clock: systemClock,
     signal: controller.signal,
     report,
-    env: { sha: "0".repeat(40), repository: "acme/network", runUrl: "", tempDir },
+    env: { sha: "0".repeat(40), repository: "acme/network", serverUrl: "https://github.com", runUrl: "", tempDir },
     mask: (secret) => masked.push(secret),
   };
   const masked: string[] = [];
