@@ -4,21 +4,13 @@
  * The fleet's durations are short so that a whole run takes seconds.
  */
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useFleet } from "../fakes/appgate/use-fleet.ts";
 import { type ActionRun, runAction, visibleText } from "../helpers/run-action.ts";
-import { FAKE_PASSWORD, FAKE_USERNAME, type FakeController, type FakeControllerOptions, startFakeController } from "../fakes/appgate/fake-controller.ts";
-import { ALL_NAMES, CONTROLLERS, GATEWAYS_BY_SITE, HA_CONNECTORS, standardFleet, type SpecOverrides } from "../fakes/appgate/fleet.ts";
+import { FAKE_PASSWORD, FAKE_USERNAME, type FakeController } from "../fakes/appgate/fake-controller.ts";
+import { ALL_NAMES, CONTROLLERS, GATEWAYS_BY_SITE, HA_CONNECTORS } from "../fakes/appgate/fleet.ts";
 
-let fake: FakeController | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function start(overrides: SpecOverrides = {}, options: Partial<FakeControllerOptions> = {}): Promise<FakeController> {
-  fake = await startFakeController({ appliances: standardFleet(overrides), installMs: 300, rebootMs: 200, readyLagMs: 50, ...options });
-  return fake;
-}
+const start = useFleet({ installMs: 300, rebootMs: 200, readyLagMs: 50 });
 
 const inputs = (f: FakeController, extra: Record<string, string> = {}): Record<string, string> => ({
   operation: "complete-appliance-upgrade",

@@ -6,21 +6,13 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { type FakeController, type FakeControllerOptions, startFakeController } from "../fakes/appgate/fake-controller.ts";
-import { ALL_NAMES, CONTROLLERS, standardFleet, type SpecOverrides } from "../fakes/appgate/fleet.ts";
+import { describe, expect, it } from "vitest";
+import { useFleet } from "../fakes/appgate/use-fleet.ts";
+import { type FakeController } from "../fakes/appgate/fake-controller.ts";
+import { ALL_NAMES, CONTROLLERS } from "../fakes/appgate/fleet.ts";
 import { runUpgrade } from "../fakes/appgate/harness.ts";
 
-let fake: FakeController | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function start(overrides: SpecOverrides = {}, options: Partial<FakeControllerOptions> = {}): Promise<FakeController> {
-  fake = await startFakeController({ appliances: standardFleet(overrides), installMs: 20, rebootMs: 20, readyLagMs: 5, ...options });
-  return fake;
-}
+const start = useFleet({ installMs: 20, rebootMs: 20, readyLagMs: 5 });
 
 const completeCalls = (f: FakeController, name: string) => f.requests.filter((r) => r.path === `/admin/appliances/${f.idOf(name)}/upgrade/complete`);
 
@@ -76,8 +68,7 @@ describe("reads and verification", () => {
 
 describe("pre-flight and outputs", () => {
   async function named(resolved: string[]): Promise<ReturnType<typeof runUpgrade>> {
-    const f = await startFakeController({ appliances: standardFleet(), primaryHost: "localhost.localdomain" });
-    fake = f;
+    const f = await start({}, { primaryHost: "localhost.localdomain" });
     const url = new URL(f.url);
     return runUpgrade(f, {
       config: { dryRun: true, controllerUrl: new URL(`http://localhost.localdomain:${url.port}`), apiBaseUrl: new URL(`${f.url}/admin`) },
@@ -87,7 +78,6 @@ describe("pre-flight and outputs", () => {
 
   it("a dual-stack host name (one IPv4 and one IPv6 address) is fine; two addresses of one family are not", async () => {
     expect((await named(["10.0.0.1", "fd00::1"])).report.failure).toBeUndefined();
-    await fake?.close();
     expect((await named(["fd00::1", "fd00::2", "10.0.0.1"])).report.failure).toMatch(/resolves to more than one IPv6 address \(fd00::1, fd00::2\)/);
   });
 

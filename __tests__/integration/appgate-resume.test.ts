@@ -3,21 +3,13 @@
  * maintenance mode, a collective it finished. Steps that must wait for something are made to
  * wait for a number of reads (not for time), so what is checked never depends on machine speed.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { type FakeController, type FakeControllerOptions, startFakeController } from "../fakes/appgate/fake-controller.ts";
-import { ALL_NAMES, CONTROLLERS, GATEWAYS, standardFleet, type SpecOverrides } from "../fakes/appgate/fleet.ts";
+import { describe, expect, it } from "vitest";
+import { useFleet } from "../fakes/appgate/use-fleet.ts";
+import { type FakeController } from "../fakes/appgate/fake-controller.ts";
+import { ALL_NAMES, CONTROLLERS, GATEWAYS, type SpecOverrides } from "../fakes/appgate/fleet.ts";
 import { runUpgrade } from "../fakes/appgate/harness.ts";
 
-let fake: FakeController | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function start(overrides: SpecOverrides = {}, options: Partial<FakeControllerOptions> = {}): Promise<FakeController> {
-  fake = await startFakeController({ appliances: standardFleet(overrides), installMs: 20, rebootMs: 20, readyLagMs: 5, ...options });
-  return fake;
-}
+const start = useFleet({ installMs: 20, rebootMs: 20, readyLagMs: 5 });
 
 const UPGRADED = { upgrade: "upgraded" } as const;
 /** Installing since before the run; the install ends after the action has looked at it this many times. */

@@ -1,20 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { afterEach, describe, expect, it } from "vitest";
-import { type FakeController, type FakeControllerOptions, startFakeController } from "../fakes/appgate/fake-controller.ts";
+import { describe, expect, it } from "vitest";
+import { useFleet } from "../fakes/appgate/use-fleet.ts";
+import type { FakeController } from "../fakes/appgate/fake-controller.ts";
 import { ALL_NAMES, CONTROLLERS, GATEWAYS, GATEWAYS_BY_SITE, HA_CONNECTORS, PORTALS, standardFleet, type SpecOverrides } from "../fakes/appgate/fleet.ts";
 import { runUpgrade } from "../fakes/appgate/harness.ts";
 import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from "../fakes/appgate/tls-fixture.ts";
 
-let fake: FakeController | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function start(overrides: SpecOverrides = {}, options: Partial<FakeControllerOptions> = {}): Promise<FakeController> {
-  fake = await startFakeController({ appliances: standardFleet(overrides), installMs: 60, rebootMs: 40, readyLagMs: 10, ...options });
-  return fake;
-}
+const start = useFleet({ installMs: 60, rebootMs: 40, readyLagMs: 10 });
 
 const completes = (f: FakeController): string[] => f.events.filter((e) => e.type === "complete").map((e) => e.appliance!);
 const eventIndex = (f: FakeController, type: string, appliance: string, detail?: string): number =>
@@ -212,8 +204,7 @@ describe("pre-flight", () => {
   });
 
   it("a controller-url that is not the primary's admin hostname aborts", async () => {
-    const f = await startFakeController({ appliances: standardFleet(), primaryHost: "ctrl-1.example.test" });
-    fake = f;
+    const f = await start({}, { primaryHost: "ctrl-1.example.test" });
     const run = await runUpgrade(f);
     expect(f.writes()).toEqual([]);
     expect(run.report.failure).toMatch(/host '127\.0\.0\.1' is not the admin hostname of any Controller \(ctrl-1\.example\.test/);
@@ -245,8 +236,7 @@ describe("pre-flight", () => {
   });
 
   it("a host name resolving to several addresses aborts (a round-robin could reach another Controller)", async () => {
-    const f = await startFakeController({ appliances: standardFleet(), primaryHost: "localhost.localdomain" });
-    fake = f;
+    const f = await start({}, { primaryHost: "localhost.localdomain" });
     // Reach the fake through a name; the name is what the primary is matched on.
     const url = new URL(f.url);
     const run = await runUpgrade(f, {
@@ -340,12 +330,7 @@ describe("the Controller's answers", () => {
 describe("max-unavailable", () => {
   it("2 lets two gateways of a site go together (never three), but never both connectors of the HA pair", async () => {
     const siteA = ["gw-a1", "gw-a2", "gw-a3"];
-    fake = await startFakeController({
-      appliances: [...standardFleet(), { name: "gw-a3", roles: ["gateway"], site: "Site A" }],
-      installMs: 60,
-      rebootMs: 40,
-      readyLagMs: 10,
-    });
+    const fake = await start({}, { appliances: [...standardFleet(), { name: "gw-a3", roles: ["gateway"], site: "Site A" }] });
     const run = await runUpgrade(fake, { config: { maxUnavailable: 2 } });
     expect(run.report.failure).toBeUndefined();
     expect(run.list("upgraded")).toHaveLength(ALL_NAMES.length + 1);
@@ -357,12 +342,7 @@ describe("max-unavailable", () => {
   });
 
   it("1 with three gateways in a site takes three batches", async () => {
-    fake = await startFakeController({
-      appliances: [...standardFleet(), { name: "gw-a3", roles: ["gateway"], site: "Site A" }],
-      installMs: 60,
-      rebootMs: 40,
-      readyLagMs: 10,
-    });
+    const fake = await start({}, { appliances: [...standardFleet(), { name: "gw-a3", roles: ["gateway"], site: "Site A" }] });
     const run = await runUpgrade(fake, { config: { dryRun: true } });
     expect(run.logger.lines.filter((l) => /^ {2}Batch \d of 3: /.test(l))).toHaveLength(3);
   });
