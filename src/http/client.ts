@@ -113,10 +113,6 @@ export class HttpClient {
     }
   }
 
-  /**
-   * One exchange through undici's dispatch API with a minimal handler: no stream per response,
-   * which keeps garbage (and so memory) low at 10,000 requests a second.
-   */
   /** The set of abort functions to call when `signal` aborts (listening to it once). */
   private abortersOf(signal: AbortSignal): Set<(reason: Error) => void> {
     let set = this.watched.get(signal);
@@ -136,6 +132,10 @@ export class HttpClient {
     return set;
   }
 
+  /**
+   * One exchange through undici's dispatch API with a minimal handler: no stream per response,
+   * which keeps garbage (and so memory) low at 10,000 requests a second.
+   */
   private dispatchOnce(req: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const signals = [this.signal, req.signal !== this.signal ? req.signal : undefined].filter((x): x is AbortSignal => x !== undefined);
     const url = typeof req.url === "string" ? new URL(req.url) : req.url;

@@ -50,13 +50,15 @@ interface CallSpec {
 /** The State Backed endpoints this action uses. Each call knows its scope and whether it may be repeated. */
 export class StateBackedApi {
   private readonly opts: StateBackedApiOptions;
+  /** The base URL without its trailing slashes, computed once. */
+  private readonly base: string;
   constructor(opts: StateBackedApiOptions) {
     this.opts = opts;
+    this.base = opts.baseUrl.href.replace(/\/+$/, "");
   }
 
   url(path: string, query?: Record<string, string | undefined>, flag?: string): URL {
-    const base = this.opts.baseUrl.href.replace(/\/+$/, "");
-    const url = new URL(base + path);
+    const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     if (flag) url.search = url.search ? `${url.search}&${flag}` : `?${flag}`;
     return url;
