@@ -15,7 +15,6 @@ export async function deleteInstances(config: DeleteInstancesConfig, ctx: Operat
   const api = stateBackedApiFor(config.statebacked, ctx);
   const { valid, preset } = selectNames(config.selection.names, config.shard);
   const facts: [string, string][] = [["Machine", code(config.machine)]];
-  if (config.shard) facts.push(["Shard", `${config.shard.index}/${config.shard.count}`]);
   await runInstanceBulk(
     {
       operation: "delete-instances",

@@ -166,7 +166,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     const sections = [
       `### ${spec.settings.dryRun ? "Dry run: " : ""}${spec.title}`,
       tally.countsTable(capitalize(spec.succeededWord)),
-      facts([...spec.facts, ...tally.timing(elapsed), ...(traffic ? [traffic] : []), ...runFactRows(ctx.env)]),
+      facts([...spec.facts, ...shardFact(spec.settings.shard), ...tally.timing(elapsed), ...(traffic ? [traffic] : []), ...runFactRows(ctx.env)]),
     ];
     if (spec.listSucceeded && tally.succeeded > 0) {
       sections.push(`#### ${capitalize(spec.succeededWord)}\n\n${table(["Instance"], tally.succeededSample.map((n) => [code(n)]))}` +
@@ -187,6 +187,10 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
   else if (tally.failed > 0 && spec.settings.failOnError) report.fail(`${tally.failed} of ${tally.total} instances failed (see the summary and failed-instances).`);
   else if (tally.failed > 0) logger.warning(`${tally.failed} of ${tally.total} instances failed; fail-on-error is false, so the step passes.`);
+}
+
+function shardFact(shard: BulkSettings["shard"]): [string, string][] {
+  return shard ? [["Shard", `${shard.index}/${shard.count}`]] : [];
 }
 
 function isRunWide(res: HttpResponse): boolean {

@@ -23,7 +23,6 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
     ["Target version", `${code(to.id)}${to.clientInfo !== undefined ? ` (${code(to.clientInfo)})` : ""}${config.to.kind !== "id" ? ` from ${code(describeVersionRef(config.to))}` : ""}`],
   ];
   if (from) facts.push(["Only instances on", code(from.id)]);
-  if (config.shard) facts.push(["Shard", `${config.shard.index}/${config.shard.count}`]);
 
   await runInstanceBulk(
     {
