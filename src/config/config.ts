@@ -95,6 +95,8 @@ export interface RunContextForConfig {
   /** GITHUB_SHA, the default version label. */
   sha: string;
   repository: string;
+  /** GITHUB_WORKSPACE: file inputs are read only from inside it. */
+  workspace?: string;
 }
 
 export async function buildConfig(source: InputSource, run: RunContextForConfig): Promise<Config> {

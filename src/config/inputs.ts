@@ -1,3 +1,7 @@
+import { isLoopbackHost } from "../runtime/url-policy.ts";
+
+export { isLoopbackHost };
+
 /**
  * Reading raw action inputs into typed values. Every error names the input, so a user can fix
  * the workflow file without reading code. Nothing here sends a request.
@@ -91,9 +95,4 @@ export function parseServiceUrl(input: string, value: string): URL {
     throw new InputError(input, `must be an https:// URL, got '${url.protocol}'`);
   }
   return url;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

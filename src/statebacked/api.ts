@@ -1,6 +1,7 @@
 import type { HttpClient, HttpMethod, HttpResponse } from "../http/client.ts";
 import type { Retryability } from "../http/retry.ts";
 import { ApiError, parseErrorBody } from "./errors.ts";
+import { uploadUrlRefusal } from "../runtime/url-policy.ts";
 import type { TokenSource } from "./token.ts";
 import { buildUploadForm } from "./upload-form.ts";
 
@@ -203,6 +204,10 @@ export class StateBackedApi {
    * POST of the same form can be repeated safely, so it is retried like an idempotent call.
    */
   async uploadCode(step: string, upload: ProvisionalUpload, fileName: string, gzippedCode: Buffer): Promise<void> {
+    const refusal = uploadUrlRefusal(this.opts.baseUrl, upload.codeUploadUrl);
+    if (refusal !== undefined) {
+      throw new UploadError(`${step} refused before sending: the API gave the upload address '${originOf(upload.codeUploadUrl)}' and ${refusal}`, 0, "");
+    }
     const form = buildUploadForm(upload.codeUploadFields, { name: fileName, content: gzippedCode, gzipped: true });
     const res = await this.opts.http.request({
       method: "POST",
@@ -271,6 +276,15 @@ function provisionalOf(step: string, signedId: unknown, r: { codeUploadUrl?: unk
   const fields = r.codeUploadFields;
   if (!fields || typeof fields !== "object" || Object.values(fields).some((v) => typeof v !== "string")) throw malformed(step, "codeUploadFields");
   return { signedId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: fields as Record<string, string> };
+}
+
+/** Scheme, host and port only: the rest of an upload address may be a signature. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url.slice(0, 60);
+  }
 }
 
 function enc(segment: string): string {
