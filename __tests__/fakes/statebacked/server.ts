@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { type Exchange, type ExchangeRecord, type FaultRule, HttpFake, sleep } from "../http-fake.ts";
 import { type KeyRecord, verifyKeyToken } from "./jwt.ts";
 import { boundaryOf, parseMultipart } from "./multipart.ts";
 
@@ -88,22 +87,7 @@ export interface RequestRecord {
   upload: boolean;
 }
 
-/** What a fault rule does to a matching request. */
-export type FaultAction =
-  | { status: number; retryAfter?: string; body?: unknown }
-  | { drop: true }
-  | { delayMs: number }
-  /** Carry the request out, then drop the connection instead of answering: an answer lost in transit. */
-  | { dropAfterProcessing: true };
-
-export interface FaultRule {
-  method?: string;
-  /** Matches the path (without query). */
-  path?: RegExp;
-  /** How many matching requests it applies to (default 1). */
-  times?: number;
-  action: FaultAction;
-}
+export type { FaultAction, FaultRule } from "../http-fake.ts";
 
 export interface FakeOptions {
   keys?: KeyRecord[];
@@ -137,8 +121,6 @@ export class FakeStateBacked {
   readonly faults: FaultRule[] = [];
   /** Record request bodies and every request (off for the bench's 100,000-instance runs). */
   recordRequests = true;
-  inFlight = 0;
-  peakInFlight = 0;
   /** API requests answered, and the time they spent in the fake (arrival to answer), for the bench. */
   answered = 0;
   serviceMsTotal = 0;
@@ -146,9 +128,8 @@ export class FakeStateBacked {
   url = "";
   /** The upload endpoint's origin: a listener of its own, as a bucket is another host. */
   uploadOrigin = "";
-  private server: Server | undefined;
-  private uploadServer: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private api: HttpFake | undefined;
+  private uploadServer: HttpFake | undefined;
   private readonly provisionals = new Map<string, Provisional>();
   private readonly signingKey = randomBytes(32);
   private readonly opts: FakeOptions;
@@ -160,30 +141,34 @@ export class FakeStateBacked {
   }
 
   async start(): Promise<this> {
-    const listen = async (upload: boolean): Promise<{ server: Server; origin: string }> => {
-      const server = createServer((req, res) => void this.handle(req, res, upload));
-      server.keepAliveTimeout = 30_000;
-      server.on("connection", (s) => {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-    };
-    const api = await listen(false);
-    const upload = await listen(true);
-    this.server = api.server;
-    this.url = api.origin;
-    this.uploadServer = upload.server;
-    this.uploadOrigin = upload.origin;
+    const common = { faults: this.faults, now: () => this.now() };
+    this.api = await new HttpFake({
+      ...common,
+      before: () => this.beforeApi(),
+      handle: (ex) => this.handleApi(ex),
+      record: (r) => this.record(r, false),
+    }).start();
+    this.uploadServer = await new HttpFake({
+      ...common,
+      handle: (ex) => this.handleUpload(ex),
+      record: (r) => this.record(r, true),
+    }).start();
+    this.url = this.api.url;
+    this.uploadOrigin = this.uploadServer.url;
     return this;
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    for (const server of [this.server, this.uploadServer]) {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    }
+    await this.api?.close();
+    await this.uploadServer?.close();
+  }
+
+  /** API requests in flight now, and the most at once (the bench's server limit). */
+  get inFlight(): number {
+    return this.api?.inFlight ?? 0;
+  }
+  get peakInFlight(): number {
+    return this.api?.peakInFlight ?? 0;
   }
 
   // ---------- seeding ----------
@@ -237,97 +222,37 @@ export class FakeStateBacked {
 
   // ---------- HTTP ----------
 
-  private async handle(req: IncomingMessage, res: ServerResponse, isUpload: boolean): Promise<void> {
-    const arrivedAt = performance.now();
-    const url = new URL(req.url ?? "/", "http://fake");
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    const method = req.method ?? "GET";
-    const path = url.pathname;
-    let status = 0;
-    let loseAnswer = false;
-    const send = (code: number, payload?: unknown, headers: Record<string, string> = {}): void => {
-      status = code;
-      if (loseAnswer) {
-        // The work is done; the answer never arrives.
-        req.socket.destroy();
-        return;
-      }
-      if (payload === undefined) {
-        res.writeHead(code, headers).end();
-      } else if (typeof payload === "string") {
-        res.writeHead(code, { "content-type": "application/xml", ...headers }).end(payload);
-      } else {
-        res.writeHead(code, { "content-type": "application/json", ...headers }).end(JSON.stringify(payload));
-      }
-    };
-
-    if (!isUpload) {
-      this.inFlight++;
-      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
-    }
-    try {
-      const fault = this.takeFault(method, path);
-      if (fault && "drop" in fault) {
-        req.socket.destroy();
-        status = -1;
-        return;
-      }
-      if (fault && "delayMs" in fault) await sleep(fault.delayMs);
-      if (fault && "dropAfterProcessing" in fault) loseAnswer = true;
-      if (this.opts.latencyMs && !isUpload) await sleep(this.opts.latencyMs);
-      if (fault && "status" in fault) {
-        send(fault.status, fault.body ?? { error: `injected ${fault.status}` }, fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {});
-        return;
-      }
-      if (!isUpload && this.opts.maxInFlight !== undefined && this.inFlight > this.opts.maxInFlight) {
-        this.rejectedOverCap++;
-        const h: Record<string, string> = this.opts.maxInFlightRetryAfter !== undefined ? { "retry-after": this.opts.maxInFlightRetryAfter } : {};
-        send(429, { error: "too many requests" }, h);
-        return;
-      }
-      if (isUpload) {
-        this.handleUpload(req, body, send);
-      } else {
-        this.handleApi(req, method, url, body, send);
-      }
-    } catch (err) {
-      send(500, { error: `fake crashed: ${(err as Error).message}` });
-    } finally {
-      if (!isUpload) {
-        this.inFlight--;
-        this.answered++;
-        this.serviceMsTotal += performance.now() - arrivedAt;
-      }
-      if (this.recordRequests) {
-        this.requests.push({
-          method,
-          path,
-          query: url.search,
-          status,
-          body: body.length < 10_000 ? body.toString("utf8") : "<large>",
-          contentType: req.headers["content-type"],
-          orgHeader: req.headers["x-statebacked-org-id"] as string | undefined,
-          upload: isUpload,
-        });
-      }
-    }
+  /** Latency only on the API, as the bucket is another service. */
+  private async beforeApi(): Promise<void> {
+    if (this.opts.latencyMs) await sleep(this.opts.latencyMs);
   }
 
-  private takeFault(method: string, path: string): FaultAction | undefined {
-    for (let i = 0; i < this.faults.length; i++) {
-      const f = this.faults[i]!;
-      if ((f.method && f.method !== method) || (f.path && !f.path.test(path))) continue;
-      const left = (f.times ?? 1) - 1;
-      if (left <= 0) this.faults.splice(i, 1);
-      else f.times = left;
-      return f.action;
+  private record(r: ExchangeRecord, upload: boolean): void {
+    if (!upload) {
+      this.answered++;
+      this.serviceMsTotal += r.elapsedMs;
     }
-    return undefined;
+    if (!this.recordRequests) return;
+    this.requests.push({
+      method: r.method,
+      path: r.path,
+      query: r.query,
+      status: r.status,
+      body: r.body.length < 10_000 ? r.body.toString("utf8") : "<large>",
+      contentType: r.headers["content-type"],
+      orgHeader: r.headers["x-statebacked-org-id"] as string | undefined,
+      upload,
+    });
   }
 
-  private handleApi(req: IncomingMessage, method: string, url: URL, body: Buffer, send: Sender): void {
+  private handleApi(ex: Exchange): void {
+    const { req, method, url, body } = ex;
+    const send: Sender = (code, payload, headers) => void ex.send(code, payload, headers);
+    if (this.opts.maxInFlight !== undefined && this.inFlight > this.opts.maxInFlight) {
+      this.rejectedOverCap++;
+      const h: Record<string, string> = this.opts.maxInFlightRetryAfter !== undefined ? { "retry-after": this.opts.maxInFlightRetryAfter } : {};
+      return send(429, { error: "too many requests" }, h);
+    }
     // ---- authentication ----
     const auth = req.headers.authorization;
     const m = /^Bearer (.+)$/.exec(auth ?? "");
@@ -597,7 +522,10 @@ export class FakeStateBacked {
     return mac.digest("hex");
   }
 
-  private handleUpload(req: IncomingMessage, body: Buffer, send: Sender): void {
+  private handleUpload(ex: Exchange): void {
+    const { req, body } = ex;
+    const send: Sender = (code, payload, headers) =>
+      void ex.send(code, payload, typeof payload === "string" ? { "content-type": "application/xml", ...headers } : headers);
     const xml = (code: string, message: string): string =>
       `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
     if (req.method !== "POST") return send(405, xml("MethodNotAllowed", "The specified method is not allowed against this resource."));
@@ -712,10 +640,6 @@ export function hasMigrationPath(migrations: readonly MigrationRec[], from: stri
     }
   }
   return false;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export async function startFakeStateBacked(opts: FakeOptions = {}): Promise<FakeStateBacked> {
