@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AppgateClient } from "../../src/appgate/client.ts";
-import { AppgateApiError, AuthError, MisroutedError } from "../../src/appgate/errors.ts";
+import { AppgateClient } from "../../src/appgate/api/client.ts";
+import { AppgateApiError, AuthError, MisroutedError } from "../../src/appgate/api/errors.ts";
 import type { AppgateAuth } from "../../src/config/appgate.ts";
 import { HttpClient } from "../../src/http/client.ts";
 import { systemClock } from "../../src/runtime/clock.ts";
@@ -46,8 +46,7 @@ describe("AppgateClient", () => {
     const { c } = client(password, undefined, (t) => tokens.push(t));
     await c.connect();
     expect(c.apiVersion).toBe(21);
-    const body = (await c.get("/appliances", { what: "listing" })) as { data: unknown[] };
-    expect(body.data).toHaveLength(13);
+    expect(await c.appliances()).toHaveLength(13);
     expect(fake.logins).toEqual([{ username: FAKE_USERNAME, providerName: "local", deviceId: TEST_DEVICE_ID }]);
     expect(tokens).toHaveLength(1);
     expect(fake.refusals.notAcceptable).toBe(0);
@@ -76,7 +75,7 @@ describe("AppgateClient", () => {
     const { c } = client();
     await c.connect();
     fake.revokeTokens();
-    const results = await Promise.all(Array.from({ length: 5 }, () => c.get("/appliances/status", { what: "status" })));
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.liveStatus()));
     expect(results).toHaveLength(5);
     expect(fake.logins).toHaveLength(2);
     expect(c.logins).toBe(2);
@@ -86,9 +85,9 @@ describe("AppgateClient", () => {
     fake = await startFakeController({ appliances: standardFleet(), staticTokens: ["t-123"] });
     const { c } = client({ kind: "token", token: "t-123" });
     await c.connect();
-    await c.get("/appliances", { what: "listing" });
+    await c.appliances();
     fake.revokeTokens();
-    await expect(c.get("/appliances", { what: "listing" })).rejects.toBeInstanceOf(AuthError);
+    await expect(c.appliances()).rejects.toBeInstanceOf(AuthError);
     expect(fake.logins).toEqual([]);
   });
 
@@ -96,12 +95,12 @@ describe("AppgateClient", () => {
     fake = await startFakeController({ appliances: standardFleet(), misrouteAfterPrimaryComplete: true });
     const { c } = client();
     await c.connect();
-    const missing = await c.get("/appliances/00000000-0000-4000-8000-000000000000/upgrade", { what: "reading" }).catch((e: unknown) => e);
+    const missing = await c.upgradeStatus({ id: "00000000-0000-4000-8000-000000000000", name: "ghost" }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(AppgateApiError);
     expect((missing as AppgateApiError).status).toBe(404);
-    expect((missing as Error).message).toMatch(/^reading: HTTP 404 not_found: no such resource/);
-    await c.post(`/appliances/${fake.idOf("ctrl-1")}/upgrade/complete`, { what: "completing", body: { switchPartition: true } });
-    await expect(c.get("/appliances", { what: "listing" })).rejects.toBeInstanceOf(MisroutedError);
+    expect((missing as Error).message).toMatch(/^reading the upgrade status of ghost: HTTP 404 not_found: no such resource/);
+    await c.completeUpgrade({ id: fake.idOf("ctrl-1"), name: "ctrl-1" }, true);
+    await expect(c.appliances()).rejects.toBeInstanceOf(MisroutedError);
   });
 
   it("trusts the Controller's private CA given as ca-certificate, and refuses the certificate without it", async () => {
@@ -115,7 +114,7 @@ describe("AppgateClient", () => {
 
     const trusted = client(password, undefined, undefined, TEST_CA_PEM);
     await trusted.c.connect();
-    expect(((await trusted.c.get("/appliances", { what: "listing" })) as { data: unknown[] }).data).toHaveLength(13);
+    expect(await trusted.c.appliances()).toHaveLength(13);
   });
 
   it("gives up on a call that gets no answer after the call's timeout (the per-poll 5 s), and the next one is answered", async () => {
@@ -123,10 +122,37 @@ describe("AppgateClient", () => {
     const { c } = client();
     await c.connect();
     fake.hangStatusReads(1);
-    const err = await c.get("/appliances/status", { what: "status", timeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await c.liveStatus({ timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).transient).toBe(true);
     await vi.waitFor(() => expect(fake.held()).toBe(0));
-    expect(((await c.get("/appliances/status", { what: "status", timeoutMs: 200 })) as { data: unknown[] }).data).toHaveLength(13);
+    expect((await c.liveStatus({ timeoutMs: 200 })).size).toBe(13);
+  });
+
+  it("each typed method calls its endpoint, with the versioned Accept header and the body the spec asks for", async () => {
+    fake = await startFakeController({ appliances: standardFleet({ "gw-a1": { upgrade: "success" } }) });
+    const { c } = client();
+    await c.connect();
+    const ctrl2 = { id: fake.idOf("ctrl-2"), name: "ctrl-2" };
+    const gw = { id: fake.idOf("gw-a1"), name: "gw-a1" };
+    const gw2 = { id: fake.idOf("gw-a2"), name: "gw-a2" };
+    fake.requests.length = 0;
+    expect((await c.liveStatus({ name: "ctrl-2" })).get(ctrl2.id)?.maintenanceMode).toBe(false);
+    expect(await c.upgradeStatus(gw2)).toEqual({ status: "ready", details: "appgate-6.5.0-32000-release.img.zip" });
+    const changeId = await c.setMaintenance(ctrl2, true);
+    expect(changeId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await c.change(ctrl2, changeId!, "maintenance mode on")).id).toBe(changeId);
+    expect(await c.switchPartition(gw)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await c.completeUpgrade(gw2, false)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      "GET /admin/appliances/status?name=ctrl-2 200",
+      `GET /admin/appliances/${gw2.id}/upgrade 200`,
+      `POST /admin/appliances/${ctrl2.id}/maintenance 202`,
+      `GET /admin/appliances/${ctrl2.id}/change/${changeId} 200`,
+      `POST /admin/appliances/${gw.id}/upgrade/switch-partition 202`,
+      `POST /admin/appliances/${gw2.id}/upgrade/complete 202`,
+    ]);
+    expect(fake.events.filter((e) => e.type === "complete")).toEqual([expect.objectContaining({ appliance: "gw-a2", detail: "switchPartition=false" })]);
+    expect(fake.refusals).toEqual({ notAcceptable: 0, unauthorized: 0 });
   });
 });

@@ -4,27 +4,47 @@
  * "not answering yet".
  */
 import { describe, expect, it } from "vitest";
-import { type OpsDeps, type Target, unreachableReason, waitChange, waitLive } from "../../src/appgate/appliance-ops.ts";
-import type { CallOptions, ControllerApi } from "../../src/appgate/client.ts";
-import { AppgateApiError } from "../../src/appgate/errors.ts";
-import { DEFAULT_TIMINGS } from "../../src/appgate/timings.ts";
+import { type OpsDeps, type Target, unreachableReason, waitChange, waitLive } from "../../src/appgate/run/waits.ts";
+import type { ApplianceRef, ControllerApi, RequestOptions } from "../../src/appgate/api/client.ts";
+import { type ApplianceInfo, type ApplianceLiveStatus, type ChangeStatus, toChangeStatus, toLiveStatus, type UpgradeStatus } from "../../src/appgate/api/wire.ts";
+import { AppgateApiError } from "../../src/appgate/api/errors.ts";
+import { DEFAULT_TIMINGS } from "../../src/appgate/run/timings.ts";
 import { TransportError } from "../../src/http/retry.ts";
 import { MemoryLogger } from "../../src/runtime/logger.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
-/** Answers GETs from a script (one entry per call; the last one repeats) and records them. */
+/** Answers reads of changes and of the status list from a script (one entry per call; the last one repeats) and records them. */
 class Scripted implements ControllerApi {
-  calls: { path: string; timeoutMs?: number }[] = [];
+  calls: { op: string; name?: string; timeoutMs?: number }[] = [];
   private readonly answers: (() => unknown)[];
   constructor(answers: (() => unknown)[]) {
     this.answers = answers;
   }
-  async get(path: string, o: Omit<CallOptions, "body">): Promise<unknown> {
-    this.calls.push({ path, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
+  private next(op: string, o: RequestOptions, name?: string): unknown {
+    this.calls.push({ op, ...(name !== undefined ? { name } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
     return this.answers[Math.min(this.calls.length - 1, this.answers.length - 1)]!();
   }
-  async post(): Promise<unknown> {
-    throw new Error("no POST expected");
+  async change(_a: ApplianceRef, _id: string, _about: string, o: RequestOptions = {}): Promise<ChangeStatus> {
+    return toChangeStatus(this.next("change", o));
+  }
+  async liveStatus(o: RequestOptions & { name?: string } = {}): Promise<Map<string, ApplianceLiveStatus>> {
+    const body = this.next("liveStatus", o, o.name) as { data: unknown[] };
+    return new Map(body.data.map(toLiveStatus).filter((x) => x !== undefined).map((x) => [x.id, x]));
+  }
+  appliances(): Promise<ApplianceInfo[]> {
+    throw new Error("not expected");
+  }
+  upgradeStatus(): Promise<UpgradeStatus> {
+    throw new Error("not expected");
+  }
+  completeUpgrade(): Promise<string | undefined> {
+    throw new Error("no change expected");
+  }
+  switchPartition(): Promise<string | undefined> {
+    throw new Error("no change expected");
+  }
+  setMaintenance(): Promise<string | undefined> {
+    throw new Error("no change expected");
   }
 }
 
@@ -62,7 +82,7 @@ describe("waitLive", () => {
     const live = await clock.run(waitLive(d, t, "ready", (s) => s.status === "healthy", (s) => s.status));
     expect(live.volumeNumber).toBe(2);
     expect(client.calls.map((c) => c.timeoutMs)).toEqual([5_000, 10_000, 20_000, 40_000, 40_000, 40_000]);
-    expect(client.calls.every((c) => c.path === "/appliances/status?name=ctrl-2")).toBe(true);
+    expect(client.calls.every((c) => c.op === "liveStatus" && c.name === "ctrl-2")).toBe(true);
   });
 });
 

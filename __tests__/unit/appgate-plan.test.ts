@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../src/appgate/api-types.ts";
-import { packBatches } from "../../src/appgate/batches.ts";
-import { type FleetAppliance, planUpgrade, type PlanInput } from "../../src/appgate/plan.ts";
+import type { Role } from "../../src/appgate/api/wire.ts";
+import { packBatches } from "../../src/appgate/plan/batches.ts";
+import type { FleetAppliance, PlanInput } from "../../src/appgate/plan/model.ts";
+import { planUpgrade } from "../../src/appgate/plan/plan.ts";
 
 const IMAGE = "appgate-6.5.0-32000-release.img.zip";
 

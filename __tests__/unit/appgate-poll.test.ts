@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pollUntil, PollTimeoutError, type Probe } from "../../src/appgate/poll.ts";
+import { pollUntil, PollTimeoutError, type Probe } from "../../src/appgate/run/poll.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 /** A clock that records every sleep. */

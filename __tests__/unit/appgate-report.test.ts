@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ApplianceRecord } from "../../src/appgate/records.ts";
+import type { ApplianceRecord } from "../../src/appgate/run/records.ts";
 import { reportJson, summaryMarkdown, type RunSummary } from "../../src/appgate/report.ts";
 
 const records: ApplianceRecord[] = [

@@ -3,60 +3,96 @@
  * deadlines, what is waited out and what is not, lost answers, cancellation, verification.
  */
 import { describe, expect, it } from "vitest";
-import type { CallOptions, ControllerApi } from "../../src/appgate/client.ts";
-import { AppgateApiError, MisroutedError } from "../../src/appgate/errors.ts";
-import type { PlannedAppliance } from "../../src/appgate/plan.ts";
-import type { ApplianceRecord } from "../../src/appgate/records.ts";
-import { DEFAULT_TIMINGS } from "../../src/appgate/timings.ts";
-import { upgradeAppliance } from "../../src/appgate/upgrade-one.ts";
-import { parseVersion } from "../../src/appgate/version.ts";
+import type { ApplianceRef, ControllerApi, RequestOptions } from "../../src/appgate/api/client.ts";
+import { type ApplianceInfo, type ApplianceLiveStatus, type ChangeStatus, toUpgradeStatus, type UpgradeStatus } from "../../src/appgate/api/wire.ts";
+import { AppgateApiError, MisroutedError } from "../../src/appgate/api/errors.ts";
+import type { PlannedAppliance } from "../../src/appgate/plan/model.ts";
+import type { ApplianceRecord } from "../../src/appgate/run/records.ts";
+import { DEFAULT_TIMINGS } from "../../src/appgate/run/timings.ts";
+import { upgradeAppliance } from "../../src/appgate/run/upgrade-one.ts";
+import { parseVersion } from "../../src/appgate/plan/version.ts";
 import { TransportError } from "../../src/http/retry.ts";
 import { MemoryLogger } from "../../src/runtime/logger.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 const MIN = 60_000;
 
+type Op = "upgradeStatus" | "liveStatus" | "complete" | "switch-partition" | "maintenance" | "change" | "appliances";
+type WriteOp = "complete" | "switch-partition" | "maintenance";
+
 /** A scripted appliance: the upgrade status as a function of virtual time since complete. */
 class World implements ControllerApi {
-  calls: { method: string; path: string; at: number; body?: unknown; timeoutMs?: number }[] = [];
+  calls: { op: Op; id?: string; name?: string; at: number; body?: unknown; timeoutMs?: number }[] = [];
   completedAt: number | undefined;
   switchedAt: number | undefined;
   status = "ready";
   volume = 1;
   version = "6.4.2-31000";
   state = "appliance_ready";
-  /** Overrides the answer to a GET of the upgrade status (e.g. throw while rebooting). */
+  /** Overrides the answer to a read of the upgrade status (e.g. throw while rebooting). */
   onStatus: ((w: World) => unknown) | undefined;
-  onPost: ((w: World, path: string) => unknown) | undefined;
+  onPost: ((w: World, op: WriteOp) => unknown) | undefined;
   readonly clock: FakeClock;
   constructor(clock: FakeClock) {
     this.clock = clock;
   }
 
-  async get(path: string, o: Omit<CallOptions, "body">): Promise<unknown> {
-    this.calls.push({ method: "GET", path, at: this.clock.now(), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
-    if (path.endsWith("/upgrade")) {
-      if (this.onStatus) return this.onStatus(this);
-      return { status: this.status, details: this.status === "ready" ? "appgate-6.5.0-32000-release.img.zip" : "" };
-    }
-    if (path.startsWith("/appliances/status")) {
-      return { data: [{ id: "id-gw", status: "healthy", state: this.state, applianceVersion: this.version, details: { volumeNumber: this.volume } }] };
-    }
-    throw new AppgateApiError("get", 404);
+  private record(op: Op, o: RequestOptions, extra: { id?: string; name?: string; body?: unknown } = {}): void {
+    this.calls.push({ op, at: this.clock.now(), ...extra, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
   }
 
-  async post(path: string, o: CallOptions): Promise<unknown> {
-    this.calls.push({ method: "POST", path, at: this.clock.now(), body: o.body, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
-    if (this.onPost) return this.onPost(this, path);
-    return this.accept(path);
+  /** The changes asked for, in order ("complete id-gw"). */
+  writes(): string[] {
+    return this.calls.filter((c) => c.op === "complete" || c.op === "switch-partition" || c.op === "maintenance").map((c) => `${c.op} ${c.id}`);
   }
 
-  accept(path: string): unknown {
-    if (path.endsWith("/complete")) {
+  async appliances(o: RequestOptions = {}): Promise<ApplianceInfo[]> {
+    this.record("appliances", o);
+    throw new AppgateApiError("listing", 404);
+  }
+
+  async liveStatus(o: RequestOptions & { name?: string } = {}): Promise<Map<string, ApplianceLiveStatus>> {
+    this.record("liveStatus", o, o.name !== undefined ? { name: o.name } : {});
+    return new Map([["id-gw", { id: "id-gw", status: "healthy", state: this.state, applianceVersion: this.version, volumeNumber: this.volume }]]);
+  }
+
+  async upgradeStatus(a: ApplianceRef, o: RequestOptions = {}): Promise<UpgradeStatus> {
+    this.record("upgradeStatus", o, { id: a.id });
+    if (this.onStatus) return toUpgradeStatus(await this.onStatus(this));
+    return { status: this.status, details: this.status === "ready" ? "appgate-6.5.0-32000-release.img.zip" : "" };
+  }
+
+  async completeUpgrade(a: ApplianceRef, switchPartition: boolean, o: RequestOptions = {}): Promise<string | undefined> {
+    this.record("complete", o, { id: a.id, body: { switchPartition } });
+    return this.post("complete");
+  }
+
+  async switchPartition(a: ApplianceRef, o: RequestOptions = {}): Promise<string | undefined> {
+    this.record("switch-partition", o, { id: a.id });
+    return this.post("switch-partition");
+  }
+
+  async setMaintenance(a: ApplianceRef, enabled: boolean, o: RequestOptions = {}): Promise<string | undefined> {
+    this.record("maintenance", o, { id: a.id, body: { enabled } });
+    return this.post("maintenance");
+  }
+
+  async change(a: ApplianceRef, changeId: string, _about: string, o: RequestOptions = {}): Promise<ChangeStatus> {
+    this.record("change", o, { id: a.id });
+    return { id: changeId, status: "completed", result: "success", details: "" };
+  }
+
+  private async post(op: WriteOp): Promise<string | undefined> {
+    const answer = this.onPost ? await this.onPost(this, op) : this.accept(op);
+    return (answer as { id?: string } | undefined)?.id;
+  }
+
+  accept(op: WriteOp): unknown {
+    if (op === "complete") {
       if (this.status !== "ready") throw new AppgateApiError("complete", 412);
       this.completedAt = this.clock.now();
       this.status = "installing";
-    } else if (path.endsWith("/switch-partition")) {
+    } else if (op === "switch-partition") {
       if (this.status !== "success") throw new AppgateApiError("switch", 412);
       this.switchedAt = this.clock.now();
     }
@@ -130,10 +166,7 @@ describe("upgradeAppliance", () => {
     expect(rec).toMatchObject({ outcome: "upgraded", versionAfter: "6.5.0-32000", partitionAfter: 2 });
     // Install (60 s): 1+2+4+8+10+10+10+10+10 = 65 s of waiting to see success.
     expect(sleeps.slice(0, 9)).toEqual([1000, 2000, 4000, 8000, 10000, 10000, 10000, 10000, 10000]);
-    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([
-      "/appliances/id-gw/upgrade/complete",
-      "/appliances/id-gw/upgrade/switch-partition",
-    ]);
+    expect(world.writes()).toEqual(["complete id-gw", "switch-partition id-gw"]);
     expect(world.calls[1]!.body).toEqual({ switchPartition: false });
     // Reboot (20 s): connection refused is waited out; the first refusal restarts the backoff.
     expect(world.switchedAt! - world.completedAt!).toBe(65_000);
@@ -176,14 +209,14 @@ describe("upgradeAppliance", () => {
   it("a switch-partition whose answer is lost: the status is read again and the request is not repeated", async () => {
     const { clock, world, rec, go } = setup();
     world.lifecycle(3_000, 15_000);
-    world.onPost = (w, path) => {
-      w.accept(path);
-      if (path.endsWith("/switch-partition")) throw new TransportError("connection dropped (socket hang up)", "UND_ERR_SOCKET", false, true);
+    world.onPost = (w, op) => {
+      w.accept(op);
+      if (op === "switch-partition") throw new TransportError("connection dropped (socket hang up)", "UND_ERR_SOCKET", false, true);
       return { id: "c" };
     };
     await clock.run(go());
     expect(rec.outcome).toBe("upgraded");
-    expect(world.calls.filter((c) => c.path.endsWith("/switch-partition"))).toHaveLength(1);
+    expect(world.calls.filter((c) => c.op === "switch-partition")).toHaveLength(1);
   });
 
   it("a complete refused with 412 while still ready is sent again, up to changeAttempts", async () => {
@@ -193,7 +226,7 @@ describe("upgradeAppliance", () => {
     };
     await clock.run(go());
     expect(rec.outcome).toBe("failed");
-    expect(world.calls.filter((c) => c.path.endsWith("/complete"))).toHaveLength(3);
+    expect(world.calls.filter((c) => c.op === "complete")).toHaveLength(3);
     expect(rec.reason).toMatch(/HTTP 412 appliance_state_error: busy \(upgrade status: ready/);
   });
 
@@ -273,7 +306,7 @@ describe("upgradeAppliance: Controllers that switch partition themselves", () =>
     scriptAfterComplete(world, ["installing", "success", "success", "down", "idle"]);
     await clock.run(go());
     expect(rec).toMatchObject({ outcome: "upgraded", partitionAfter: 2 });
-    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual(["/appliances/id-gw/upgrade/complete"]);
+    expect(world.writes()).toEqual(["complete id-gw"]);
     expect(world.calls[1]!.body).toEqual({ switchPartition: true });
   });
 
@@ -290,16 +323,16 @@ describe("upgradeAppliance: Controllers that switch partition themselves", () =>
     world.lifecycle(0, 5_000);
     await clock.run(go());
     expect(rec.outcome).toBe("upgraded");
-    expect(world.calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual(["/appliances/id-gw/upgrade/switch-partition"]);
+    expect(world.writes()).toEqual(["switch-partition id-gw"]);
   });
 });
 
 describe("upgradeAppliance: a change whose answer is lost while the status lags", () => {
-  const lostAnswer = (code = "UND_ERR_SOCKET", unsent = false) => (w: World, path: string) => {
-    w.accept(path);
+  const lostAnswer = (code = "UND_ERR_SOCKET", unsent = false) => (w: World, op: WriteOp) => {
+    w.accept(op);
     throw new TransportError("connection dropped (x)", code, unsent, true);
   };
-  const postsTo = (world: World, suffix: string) => world.calls.filter((c) => c.method === "POST" && c.path.endsWith(suffix));
+  const postsTo = (world: World, op: WriteOp) => world.calls.filter((c) => c.op === op);
 
   it("the primary is never sent it again: waited on while it still reads `ready`, until it moves on", async () => {
     const { clock, world, rec, go, logger } = setup(30 * MIN, primary);
@@ -307,7 +340,7 @@ describe("upgradeAppliance: a change whose answer is lost while the status lags"
     scriptAfterComplete(world, ["ready", "ready", "ready", "ready", "ready", "down", "down", "idle"]);
     await clock.run(go());
     expect(rec.outcome).toBe("upgraded");
-    expect(postsTo(world, "/complete")).toHaveLength(1);
+    expect(postsTo(world, "complete")).toHaveLength(1);
     expect(logger.lines.some((l) => /never sent again to the primary Controller/.test(l))).toBe(true);
   });
 
@@ -318,28 +351,28 @@ describe("upgradeAppliance: a change whose answer is lost while the status lags"
     await clock.run(go());
     expect(rec.outcome).toBe("failed");
     expect(rec.reason).toMatch(/timed out after 600 s waiting for ctrl-1 to show whether completing the upgrade of ctrl-1 was accepted \(last seen: upgrade status: ready/);
-    expect(postsTo(world, "/complete")).toHaveLength(1);
+    expect(postsTo(world, "complete")).toHaveLength(1);
   });
 
   it("a request that surely never left (connection refused) may be sent again, even to the primary", async () => {
     const { clock, world, rec, go } = setup(30 * MIN, primary);
     let first = true;
-    world.onPost = (w, path) => {
+    world.onPost = (w, op) => {
       if (first) {
         first = false;
         throw new TransportError("connection refused (x)", "ECONNREFUSED", true, true);
       }
-      return w.accept(path);
+      return w.accept(op);
     };
     scriptAfterComplete(world, ["installing", "idle"]);
     await clock.run(go());
     expect(rec.outcome).toBe("upgraded");
-    expect(postsTo(world, "/complete")).toHaveLength(2);
+    expect(postsTo(world, "complete")).toHaveLength(2);
   });
 
   it("another appliance is looked at a few times (lostAnswerReads) before a resend: a short lag sends nothing twice", async () => {
     const { clock, world, rec, go } = setup();
-    world.onPost = (w, path) => (path.endsWith("/complete") ? lostAnswer()(w, path) : w.accept(path));
+    world.onPost = (w, op) => (op === "complete" ? lostAnswer()(w, op) : w.accept(op));
     let reads = 0;
     const lifecycle = (w: World): unknown => {
       reads++;
@@ -353,7 +386,7 @@ describe("upgradeAppliance: a change whose answer is lost while the status lags"
     world.onStatus = (w) => (w.completedAt === undefined ? { status: "ready", details: "appgate-6.5.0-32000-release.img.zip" } : lifecycle(w));
     await clock.run(go());
     expect(rec.outcome).toBe("upgraded");
-    expect(postsTo(world, "/complete")).toHaveLength(1);
+    expect(postsTo(world, "complete")).toHaveLength(1);
   });
 });
 
@@ -364,7 +397,7 @@ describe("upgradeAppliance: requests", () => {
     await clock.run(go());
     expect(world.calls.length).toBeGreaterThan(5);
     expect(world.calls.filter((c) => c.timeoutMs !== DEFAULT_TIMINGS.requestTimeoutMs)).toEqual([]);
-    expect(world.calls.filter((c) => c.path.startsWith("/appliances/status")).map((c) => c.path)).toContain("/appliances/status?name=gw");
+    expect(world.calls.filter((c) => c.op === "liveStatus").map((c) => c.name)).toContain("gw");
   });
 
   it("a failure that waiting will not mend (a refused TLS certificate) fails at once, not after 30 min", async () => {

@@ -6,7 +6,7 @@ import {
   parseVersion,
   sameVersion,
   versionFromImageName,
-} from "../../src/appgate/version.ts";
+} from "../../src/appgate/plan/version.ts";
 
 describe("appliance versions", () => {
   it.each([

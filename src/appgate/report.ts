@@ -1,7 +1,7 @@
 /** The outputs, the job summary and the JSON report file of a complete-appliance-upgrade run. */
 import { escapeCell, facts, formatDuration, table } from "../report/markdown.ts";
-import type { UpgradePlan } from "./plan.ts";
-import type { ApplianceRecord } from "./records.ts";
+import type { UpgradePlan } from "./plan/model.ts";
+import type { ApplianceRecord } from "./run/records.ts";
 
 export const REPORT_FILE_NAME = "appgate-upgrade-report.json";
 

@@ -6,16 +6,17 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AppgateConfig } from "../config/appgate.ts";
+import { isLoopbackHost } from "../config/inputs.ts";
 import { isCancelled } from "../runtime/clock.ts";
-import { AppgateClient } from "../appgate/client.ts";
-import { explain, messageOf } from "../appgate/errors.ts";
-import { preflight, type ResolveHost, resolveWithDns } from "../appgate/preflight.ts";
-import type { UpgradePlan } from "../appgate/plan.ts";
-import { type ApplianceRecord, namesWith } from "../appgate/records.ts";
+import { AppgateClient } from "../appgate/api/client.ts";
+import { explain, messageOf } from "../appgate/api/errors.ts";
+import { preflight, type ResolveHost, resolveWithDns } from "../appgate/run/preflight.ts";
+import type { UpgradePlan } from "../appgate/plan/model.ts";
+import { type ApplianceRecord, namesWith } from "../appgate/run/records.ts";
 import type { RunReport } from "../report/run-report.ts";
 import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type RunSummary } from "../appgate/report.ts";
-import { runPlan } from "../appgate/runner.ts";
-import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/timings.ts";
+import { runPlan } from "../appgate/run/runner.ts";
+import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/run/timings.ts";
 import type { OperationContext } from "./context.ts";
 
 /** Not user inputs: for tests, the bench and the demo. */
@@ -59,6 +60,7 @@ export async function completeApplianceUpgrade(
       controllerHost: config.controllerUrl.hostname,
       maxUnavailable: config.maxUnavailable,
       resolveHost: options.resolveHost ?? resolveWithDns,
+      checkResolution: !isLoopbackHost(config.controllerUrl.hostname),
       requestTimeoutMs: timings.requestTimeoutMs,
       ...(config.appliances !== undefined ? { selection: config.appliances } : {}),
     });

@@ -12,7 +12,7 @@ import type { OperationContext } from "../../../src/operations/context.ts";
 import { RunReport } from "../../../src/report/run-report.ts";
 import { systemClock } from "../../../src/runtime/clock.ts";
 import { MemoryLogger } from "../../../src/runtime/logger.ts";
-import type { UpgradeTimings } from "../../../src/appgate/timings.ts";
+import type { UpgradeTimings } from "../../../src/appgate/run/timings.ts";
 import { FAKE_PASSWORD, FAKE_USERNAME, type FakeController } from "./fake-controller.ts";
 
 export const TEST_DEVICE_ID = "2f0c5a8e-6b1d-4c3e-9a7f-0123456789ab";

@@ -3,7 +3,7 @@
  * default), a deadline, cancellation through the clock, and a progress line when what is seen
  * changes (and now and then while it does not).
  */
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../../runtime/clock.ts";
 
 /** Delays between looks: `initialMs`, doubling up to `maxMs` (pollUntil is the one implementation). */
 export interface Backoff {

@@ -4,10 +4,10 @@
  * nothing after it starts; after cancellation nothing new starts and the appliances under way
  * are reported as such, not abandoned silently.
  */
-import { isCancelled } from "../runtime/clock.ts";
+import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
-import { messageOf } from "./errors.ts";
-import type { UpgradePlan } from "./plan.ts";
+import { messageOf } from "../api/errors.ts";
+import type { UpgradePlan } from "../plan/model.ts";
 import type { ApplianceRecord } from "./records.ts";
 import { upgradeAppliance, type UpgradeOneDeps } from "./upgrade-one.ts";
 

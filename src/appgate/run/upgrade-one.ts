@@ -5,15 +5,15 @@
  * Controllers then leave maintenance mode and must stop being busy. A Controller upgraded by an
  * earlier run but left in maintenance mode only leaves it (action `maintenance-off`).
  */
-import { formatDuration } from "../report/markdown.ts";
-import { isCancelled } from "../runtime/clock.ts";
-import { type ApplianceLiveStatus, ONLINE_STATUSES, READY_STATES, type UpgradeStatus } from "./api-types.ts";
-import { type OpsDeps, readWhenReachable, type Target, waitLive, waitUpgradeStatus } from "./appliance-ops.ts";
+import { formatDuration } from "../../report/markdown.ts";
+import { isCancelled } from "../../runtime/clock.ts";
+import { type ApplianceLiveStatus, ONLINE_STATUSES, READY_STATES, type UpgradeStatus } from "../api/wire.ts";
+import { type OpsDeps, readWhenReachable, type Target, waitLive, waitUpgradeStatus } from "./waits.ts";
 import { requestUpgradeChange, setMaintenance } from "./change-request.ts";
-import { isFatal, messageOf } from "./errors.ts";
-import type { PlannedAppliance } from "./plan.ts";
+import { isFatal, messageOf } from "../api/errors.ts";
+import type { PlannedAppliance } from "../plan/model.ts";
 import type { ApplianceRecord } from "./records.ts";
-import { compareVersions, formatVersion, parseVersion, sameVersion } from "./version.ts";
+import { compareVersions, formatVersion, parseVersion, sameVersion } from "../plan/version.ts";
 
 export interface UpgradeOneDeps extends OpsDeps {
   applianceTimeoutMs: number;
@@ -96,8 +96,7 @@ async function install(p: PlannedAppliance, d: OpsDeps, t: Target, progress: Pro
     d.logger.info(`${p.name}: completing the upgrade to ${p.targetText}${p.switchPartition ? " (switching partition)" : ""}`);
     progress.asked = true;
     await requestUpgradeChange(d, t, {
-      path: `/appliances/${p.id}/upgrade/complete`,
-      body: { switchPartition: p.switchPartition },
+      send: (o) => d.client.completeUpgrade(t, p.switchPartition, o),
       what: `completing the upgrade of ${p.name}`,
       happened: (x) => ["installing", "success", "idle", "failed"].includes(x.status),
       mayRetry: (x) => x.status === "ready",
@@ -115,7 +114,7 @@ async function install(p: PlannedAppliance, d: OpsDeps, t: Target, progress: Pro
     progress.asked = true;
     d.logger.info(`${p.name}: installed; switching partition`);
     await requestUpgradeChange(d, t, {
-      path: `/appliances/${p.id}/upgrade/switch-partition`,
+      send: (o) => d.client.switchPartition(t, o),
       what: `switching the partition of ${p.name}`,
       happened: (x) => ["installing", "idle", "failed"].includes(x.status),
       mayRetry: (x) => x.status === "success",

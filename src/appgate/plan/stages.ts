@@ -7,7 +7,7 @@
  */
 import { type BatchItem, packBatches } from "./batches.ts";
 import { type FleetAppliance, siteKey } from "./fleet.ts";
-import { byName, type PlannedAppliance, type UpgradePlan } from "./plan.ts";
+import { byName, type PlannedAppliance, type UpgradePlan } from "./model.ts";
 
 export function buildStages(plan: UpgradePlan, planned: readonly PlannedAppliance[], all: readonly FleetAppliance[], maxUnavailable: number): void {
   const caps = groupCaps(all, maxUnavailable);

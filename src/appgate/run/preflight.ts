@@ -4,13 +4,11 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { isLoopbackHost } from "../config/inputs.ts";
-import { listData, toApplianceInfo, toUpgradeStatus } from "./api-types.ts";
-import { readLiveStatus } from "./appliance-ops.ts";
-import type { AppgateClient } from "./client.ts";
-import { isFatal, messageOf } from "./errors.ts";
-import { type FleetAppliance, planUpgrade, type UpgradePlan } from "./plan.ts";
-import { isCancelled } from "../runtime/clock.ts";
+import type { AppgateClient } from "../api/client.ts";
+import { isFatal, messageOf } from "../api/errors.ts";
+import type { FleetAppliance, UpgradePlan } from "../plan/model.ts";
+import { planUpgrade } from "../plan/plan.ts";
+import { isCancelled } from "../../runtime/clock.ts";
 
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
@@ -21,6 +19,11 @@ export interface PreflightOptions {
   selection?: readonly string[];
   maxUnavailable: number;
   resolveHost: ResolveHost;
+  /**
+   * Check that controller-url's host resolves to one address per family (false for an IP
+   * address or a loopback name, which cannot reach another Controller by DNS).
+   */
+  checkResolution: boolean;
   requestTimeoutMs: number;
 }
 
@@ -30,10 +33,8 @@ export interface Preflight {
 }
 
 export async function readFleet(client: AppgateClient, timeoutMs: number): Promise<FleetAppliance[]> {
-  const infos = listData(await client.get("/appliances", { what: "listing appliances (GET /appliances)", retry: "idempotent" }))
-    .map(toApplianceInfo)
-    .filter((a) => a !== undefined);
-  const lives = await readLiveStatus(client, "reading appliance status (GET /appliances/status)", { retry: "idempotent" });
+  const infos = await client.appliances({ retry: "idempotent" });
+  const lives = await client.liveStatus({ retry: "idempotent" });
   const fleet: FleetAppliance[] = infos.map((info) => {
     const live = lives.get(info.id);
     return live ? { info, live } : { info };
@@ -41,12 +42,7 @@ export async function readFleet(client: AppgateClient, timeoutMs: number): Promi
   await forEachLimited(fleet, 8, async (a) => {
     if (!a.info.activated || a.live === undefined || a.live.status === "offline" || a.live.status === "n/a") return;
     try {
-      const body = await client.get(`/appliances/${a.info.id}/upgrade`, {
-        what: `reading the upgrade status of ${a.info.name}`,
-        retry: "idempotent",
-        timeoutMs,
-      });
-      a.upgrade = toUpgradeStatus(body);
+      a.upgrade = await client.upgradeStatus(a.info, { retry: "idempotent", timeoutMs });
     } catch (err) {
       if (isFatal(err) || isCancelled(err)) throw err;
       a.upgradeError = messageOf(err);
@@ -64,7 +60,7 @@ export async function preflight(client: AppgateClient, o: PreflightOptions): Pro
     ...(o.selection !== undefined ? { selection: o.selection } : {}),
   });
   const host = o.controllerHost.replace(/^\[|\]$/g, "");
-  if (isIP(host) === 0 && !isLoopbackHost(host)) {
+  if (o.checkResolution && isIP(host) === 0) {
     try {
       const addresses = [...new Set(await o.resolveHost(host))];
       // One address per family (as sdpctl checks): a dual-stack host has one IPv4 and one IPv6 address.

@@ -5,22 +5,14 @@
  * (MisroutedError), anything else (a TLS certificate refused, an unknown host, a 404) is an
  * error at once.
  */
-import { isTransientStatus, TransportError } from "../http/retry.ts";
-import { formatDuration } from "../report/markdown.ts";
-import type { Clock } from "../runtime/clock.ts";
-import { isCancelled } from "../runtime/clock.ts";
-import type { Logger } from "../runtime/logger.ts";
-import {
-  type ApplianceLiveStatus,
-  type ChangeStatus,
-  listData,
-  toChangeStatus,
-  toLiveStatus,
-  toUpgradeStatus,
-  type UpgradeStatus,
-} from "./api-types.ts";
-import type { ControllerApi } from "./client.ts";
-import { AppgateApiError, isFatal } from "./errors.ts";
+import { isTransientStatus, TransportError } from "../../http/retry.ts";
+import { formatDuration } from "../../report/markdown.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import { isCancelled } from "../../runtime/clock.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { ApplianceLiveStatus, ChangeStatus, UpgradeStatus } from "../api/wire.ts";
+import type { ControllerApi } from "../api/client.ts";
+import { AppgateApiError, isFatal } from "../api/errors.ts";
 import { type PollOptions, type Probe, pollUntil } from "./poll.ts";
 import { MAX_TIMEOUT_GROWTH, type UpgradeTimings } from "./timings.ts";
 
@@ -117,13 +109,9 @@ function pollReachable<R, T>(
   }, pollOptions(d, t, awaiting, opts.delayFirst));
 }
 
-/** GET /appliances/{id}/upgrade once. */
-export async function getUpgradeStatus(d: OpsDeps, t: Target): Promise<UpgradeStatus> {
-  const body = await d.client.get(`/appliances/${t.id}/upgrade`, {
-    what: `reading the upgrade status of ${t.name}`,
-    timeoutMs: d.timings.requestTimeoutMs,
-  });
-  return toUpgradeStatus(body);
+/** The upgrade status once. */
+export function getUpgradeStatus(d: OpsDeps, t: Target): Promise<UpgradeStatus> {
+  return d.client.upgradeStatus(t, { timeoutMs: d.timings.requestTimeoutMs });
 }
 
 /** Reads the upgrade status once, as `reach` does (a 412 counts as not answering yet). */
@@ -170,13 +158,7 @@ export function waitChange(d: OpsDeps, t: Target, changeId: string, what: string
     d,
     t,
     `${what} on ${t.name} to finish`,
-    async () =>
-      toChangeStatus(
-        await d.client.get(`/appliances/${t.id}/change/${encodeURIComponent(changeId)}`, {
-          what: `following ${what} on ${t.name}`,
-          timeoutMs: d.timings.requestTimeoutMs,
-        }),
-      ),
+    () => d.client.change(t, changeId, what, { timeoutMs: d.timings.requestTimeoutMs }),
     (c): Probe<ChangeStatus> => {
       if (c.result === "success") return { done: true, value: c };
       if (c.result === "failure") throw new Error(`${what} failed${c.details ? `: ${c.details}` : ""}`);
@@ -186,32 +168,9 @@ export function waitChange(d: OpsDeps, t: Target, changeId: string, what: string
   );
 }
 
-/**
- * GET /appliances/status, optionally narrowed with the spec's filterBy query parameters (the
- * field name as the parameter, e.g. `?name=gw-1`, matched by inclusion).
- */
-export async function readLiveStatus(
-  client: ControllerApi,
-  what: string,
-  opts: { retry: "idempotent" | "none"; timeoutMs?: number; filterBy?: Record<string, string> },
-): Promise<Map<string, ApplianceLiveStatus>> {
-  const query = opts.filterBy ? `?${new URLSearchParams(opts.filterBy).toString()}` : "";
-  const body = await client.get(`/appliances/status${query}`, {
-    what,
-    retry: opts.retry,
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-  });
-  const map = new Map<string, ApplianceLiveStatus>();
-  for (const raw of listData(body)) {
-    const s = toLiveStatus(raw);
-    if (s) map.set(s.id, s);
-  }
-  return map;
-}
-
 /** This appliance's status-list entry (the list filtered by its name; picked by id). */
 export async function readLive(d: OpsDeps, t: Target, timeoutMs = d.timings.requestTimeoutMs): Promise<ApplianceLiveStatus | undefined> {
-  const all = await readLiveStatus(d.client, `reading the status of ${t.name}`, { retry: "none", timeoutMs, filterBy: { name: t.name } });
+  const all = await d.client.liveStatus({ timeoutMs, name: t.name });
   return all.get(t.id);
 }
 

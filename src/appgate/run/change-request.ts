@@ -10,12 +10,13 @@
  *   (until its deadline).
  * A change is sent at most timings.changeAttempts times.
  */
-import { TransportError } from "../http/retry.ts";
-import { changeIdOf, type UpgradeStatus } from "./api-types.ts";
-import { getUpgradeStatus, pollOptions, reach, readLive, type OpsDeps, type Target, unreachableReason, waitChange } from "./appliance-ops.ts";
-import { AppgateApiError, isFatal, messageOf } from "./errors.ts";
+import { TransportError } from "../../http/retry.ts";
+import type { RequestOptions } from "../api/client.ts";
+import type { UpgradeStatus } from "../api/wire.ts";
+import { getUpgradeStatus, pollOptions, reach, readLive, type OpsDeps, type Target, unreachableReason, waitChange } from "./waits.ts";
+import { AppgateApiError, isFatal, messageOf } from "../api/errors.ts";
 import { pollUntil } from "./poll.ts";
-import { isCancelled } from "../runtime/clock.ts";
+import { isCancelled } from "../../runtime/clock.ts";
 
 /** One look at the appliance after a refused or unanswered change request. */
 export interface Look {
@@ -32,7 +33,8 @@ export interface ChangeCall {
   what: string;
   /** What is looked at afterwards, for messages ("the upgrade status"). */
   lookingAt: string;
-  send: () => Promise<unknown>;
+  /** Sends it; the change id when the Controller gives one. */
+  send: () => Promise<string | undefined>;
   look: () => Promise<Look>;
 }
 
@@ -41,7 +43,7 @@ export async function sendChange(d: OpsDeps, t: Target, c: ChangeCall): Promise<
   for (let attempt = 1; ; attempt++) {
     let failure: unknown;
     try {
-      const id = changeIdOf(await c.send());
+      const id = await c.send();
       return id !== undefined ? { changeId: id } : {};
     } catch (err) {
       if (isFatal(err) || isCancelled(err, d.signal)) throw err;
@@ -79,8 +81,8 @@ function settle(d: OpsDeps, t: Target, c: ChangeCall, maxLooks: number): Promise
 }
 
 export interface UpgradeChange {
-  path: string;
-  body?: unknown;
+  /** Sends the request (complete or switch-partition) with these options. */
+  send: (o: RequestOptions) => Promise<string | undefined>;
   what: string;
   /** Given the upgrade status read after a refused or unanswered request: did the change happen anyway? */
   happened: (s: UpgradeStatus) => boolean;
@@ -93,12 +95,7 @@ export function requestUpgradeChange(d: OpsDeps, t: Target, req: UpgradeChange):
   return sendChange(d, t, {
     what: req.what,
     lookingAt: "the upgrade status",
-    send: () =>
-      d.client.post(req.path, {
-        what: req.what,
-        timeoutMs: d.timings.requestTimeoutMs,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-      }),
+    send: () => req.send({ timeoutMs: d.timings.requestTimeoutMs }),
     look: async () => {
       const s = await getUpgradeStatus(d, t);
       const seen = `upgrade status: ${s.status}${s.details ? `, ${s.details}` : ""}`;
@@ -114,7 +111,7 @@ export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean): P
   const { changeId } = await sendChange(d, t, {
     what,
     lookingAt: "its maintenance mode",
-    send: () => d.client.post(`/appliances/${t.id}/maintenance`, { what, body: { enabled }, timeoutMs: d.timings.requestTimeoutMs }),
+    send: () => d.client.setMaintenance(t, enabled, { timeoutMs: d.timings.requestTimeoutMs }),
     look: async () => {
       const s = await readLive(d, t);
       const on = s?.maintenanceMode;

@@ -1,6 +1,6 @@
 /** Fleet-wide pre-flight checks of the plan (pure): they add problems (abort) and warnings. */
 import { type FleetAppliance, isController, isOnline } from "./fleet.ts";
-import type { PlannedAppliance, Targets, UpgradePlan } from "./plan.ts";
+import type { PlannedAppliance, Targets, UpgradePlan } from "./model.ts";
 import { type ApplianceVersion, compareVersions, formatVersion, isMajorOrMinorUpgrade, parseVersion, sameVersion, versionFromImageName } from "./version.ts";
 
 /** The primary Controller: the one whose admin hostname is controller-url's host, and not in maintenance mode. */

@@ -1,5 +1,5 @@
 /** The collective as pre-flight read it: one entry per appliance, and what is asked of it often. */
-import { type ApplianceInfo, type ApplianceLiveStatus, ONLINE_STATUSES, type UpgradeStatus } from "./api-types.ts";
+import { type ApplianceInfo, type ApplianceLiveStatus, ONLINE_STATUSES, type UpgradeStatus } from "../api/wire.ts";
 
 /** What the Controller told us about one appliance before the run. */
 export interface FleetAppliance {

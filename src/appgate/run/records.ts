@@ -1,5 +1,5 @@
 /** What happened to each appliance: the rows of the summary, the outputs and the report file. */
-import type { ApplianceFacts } from "./plan.ts";
+import type { ApplianceFacts } from "../plan/model.ts";
 
 /**
  * - upgraded: completed and verified by this run

@@ -1,16 +1,17 @@
 /**
- * The Controller admin API client: versioned Accept header, login with a stable device id, a
- * second login (once per call) when a token expires, and errors that say what was being done.
- * Every request goes through the action's HttpClient.
+ * A session with the Controller admin API: the API version (GET /version unless given), login
+ * with a stable device id, the versioned Accept header, a second login (once per call) when a
+ * token expires, and errors that say what was being done. Every request goes through the
+ * action's HttpClient. The endpoints themselves are in client.ts.
  */
-import type { AppgateAuth } from "../config/appgate.ts";
-import type { HttpClient, HttpMethod, HttpResponse } from "../http/client.ts";
-import type { Retryability } from "../http/retry.ts";
-import type { Logger } from "../runtime/logger.ts";
-import { errorMessageOf } from "./api-types.ts";
+import type { AppgateAuth } from "../../config/appgate.ts";
+import type { HttpClient, HttpMethod, HttpResponse } from "../../http/client.ts";
+import type { Retryability } from "../../http/retry.ts";
+import type { Logger } from "../../runtime/logger.ts";
 import { AppgateApiError, AuthError, MisroutedError } from "./errors.ts";
+import { errorMessageOf } from "./wire.ts";
 
-export interface AppgateClientOptions {
+export interface SessionOptions {
   http: HttpClient;
   /** The admin API base, e.g. https://ctrl.example.com:8443/admin. */
   baseUrl: URL;
@@ -23,23 +24,21 @@ export interface AppgateClientOptions {
   onToken?: (token: string) => void;
 }
 
-export interface CallOptions {
-  /** JSON body. */
-  body?: unknown;
+/** How one call is sent. */
+export interface RequestOptions {
   /** `none` (default): one attempt through HttpClient.send(); otherwise HttpClient.request() with it. */
   retry?: Retryability;
   timeoutMs?: number;
+}
+
+export interface CallOptions extends RequestOptions {
+  /** JSON body. */
+  body?: unknown;
   /** What the call does, for error messages ("reading the upgrade status of gw-1"). */
   what: string;
 }
 
-/** The calls the upgrade logic makes; AppgateClient is the real one, unit tests script their own. */
-export interface ControllerApi {
-  get(path: string, opts: Omit<CallOptions, "body">): Promise<unknown>;
-  post(path: string, opts: CallOptions): Promise<unknown>;
-}
-
-export class AppgateClient implements ControllerApi {
+export class ControllerSession {
   private readonly http: HttpClient;
   private readonly base: string;
   private readonly auth: AppgateAuth;
@@ -53,7 +52,7 @@ export class AppgateClient implements ControllerApi {
   /** Logins done (the first one included). */
   logins = 0;
 
-  constructor(opts: AppgateClientOptions) {
+  constructor(opts: SessionOptions) {
     this.http = opts.http;
     this.base = opts.baseUrl.href.replace(/\/+$/, "");
     this.auth = opts.auth;
@@ -90,15 +89,8 @@ export class AppgateClient implements ControllerApi {
     if (this.auth.kind === "password") await this.login();
   }
 
-  async get(path: string, opts: Omit<CallOptions, "body">): Promise<unknown> {
-    return this.call("GET", path, opts);
-  }
-
-  async post(path: string, opts: CallOptions): Promise<unknown> {
-    return this.call("POST", path, opts);
-  }
-
-  private async call(method: HttpMethod, path: string, opts: CallOptions): Promise<unknown> {
+  /** One call of the admin API: a 401 signs in again (once), a 503 is a misroute, a non-2xx an AppgateApiError; the JSON answer. */
+  async call(method: HttpMethod, path: string, opts: CallOptions): Promise<unknown> {
     if (this.token === undefined) await this.relogin(this.generation);
     const generation = this.generation;
     let res = await this.once(method, path, opts);
