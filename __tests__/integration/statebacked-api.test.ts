@@ -31,7 +31,7 @@ describe("StateBackedApi", () => {
     const t = makeContext();
     const api = new StateBackedApi({ http: t.ctx.http, baseUrl: new URL(`${fake.url}/`), tokens: new ApiKeyTokens(KEY, t.clock) });
     const labels: string[] = [];
-    for await (const page of api.versions("m")) labels.push(...page.map((v) => v.clientInfo));
+    for await (const page of api.listVersions("m")) labels.push(...page.map((v) => v.clientInfo));
     expect(labels).toEqual(["v0", "v1", "v2", "v3", "v4"]);
     expect(fake.count("GET", /\/machines\/m\/v$/)).toBe(3);
   });
@@ -42,6 +42,6 @@ describe("StateBackedApi", () => {
     fake.faults.push({ method: "POST", action: { status: 200, body: { machineVersionId: "x" } } });
     const t = makeContext();
     const api = new StateBackedApi({ http: t.ctx.http, baseUrl: new URL(fake.url), tokens: new ApiKeyTokens(KEY, t.clock) });
-    await expect(api.provisionallyCreateVersion("m")).rejects.toThrow(/creating the version \(provisional\) failed: .*no valid codeUploadUrl/);
+    await expect(api.createProvisionalVersion("m")).rejects.toThrow(/creating the version \(provisional\) failed: .*no valid codeUploadUrl/);
   });
 });

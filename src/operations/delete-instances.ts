@@ -1,13 +1,13 @@
 import type { DeleteInstancesConfig } from "../config/config.ts";
 import { code } from "../report/markdown.ts";
-import { instanceDeletionHmac } from "../statebacked/hmac.ts";
+import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import type { OperationContext } from "./context.ts";
 import { failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
- * delete-instances: one guarded `DELETE /machines/{m}/i/{i}` per named instance, with the
- * confirmation flag and the HMAC of the instance name keyed by the machine name. 204 is
+ * delete-instances: one guarded delete per named instance (the client adds the confirmation
+ * flag and the HMAC of the instance name keyed by the machine name). 204 is
  * `deleted`, 404 `skipped` (already gone), a 400 names the refused parameter.
  */
 export async function deleteInstances(config: DeleteInstancesConfig, ctx: OperationContext): Promise<void> {
@@ -25,21 +25,9 @@ export async function deleteInstances(config: DeleteInstancesConfig, ctx: Operat
       facts,
       candidates: valid,
       preset,
-      scope: "instances.admin",
+      scope: ENDPOINTS.deleteInstance.scope,
       listSucceeded: true,
-      send: (name, signal) =>
-        api.send({
-          step: `deleting '${name}'`,
-          scope: "instances.admin",
-          method: "DELETE",
-          path: `/machines/${encodeURIComponent(config.machine)}/i/${encodeURIComponent(name)}`,
-          body: {
-            dangerDataWillBeDeletedForever: true,
-            hmacSha256OfMachineInstanceNameWithMachineNameKey: instanceDeletionHmac(config.machine, name),
-          },
-          retry: "idempotent",
-          signal,
-        }),
+      send: (name, signal) => api.deleteInstance(config.machine, name, signal),
       checkMachine: () => api.checkMachine(config.machine),
       classify: (res, afterUncertainAttempt) => {
         if (res.status >= 200 && res.status < 300) return { kind: "succeeded" };

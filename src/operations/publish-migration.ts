@@ -39,7 +39,7 @@ export async function publishMigration(config: PublishMigrationConfig, ctx: Oper
       return;
     }
     logger.info(`Creating migration ${from.id} → ${to.id} of ${config.machine}…`);
-    const provisional = await api.provisionallyCreateMigration(config.machine, from.id, to.id);
+    const provisional = await api.createProvisionalMigration(config.machine, from.id, to.id);
     await api.uploadCode("uploading the migration's code", provisional, `${config.machine}_${from.id}_to_${to.id}.js`, bundle.gzipped);
     const migrationId = await api.finalizeMigration(config.machine, provisional.signedId);
     report.setOutput("migration-id", migrationId);

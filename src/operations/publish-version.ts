@@ -59,7 +59,7 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
     }
 
     logger.info(`Creating version '${config.versionLabel}' of ${config.machine}…`);
-    const provisional = await api.provisionallyCreateVersion(config.machine);
+    const provisional = await api.createProvisionalVersion(config.machine);
     await api.uploadCode("uploading the version's code", provisional, `${config.machine}.js`, bundle.gzipped);
     const versionId = await api.finalizeVersion(config.machine, provisional.signedId, {
       clientInfo: config.versionLabel,

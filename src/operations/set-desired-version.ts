@@ -1,13 +1,14 @@
 import type { SetDesiredVersionConfig } from "../config/config.ts";
 import { code } from "../report/markdown.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
+import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
 import { type PresetOutcome, failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
- * set-desired-version: one `PUT /machines/{m}/i/{i}/v` per selected instance. 201 is `updated`;
+ * set-desired-version: one desired-version PUT per selected instance. 201 is `updated`;
  * `no-migration-path`, 403 and 404 are final for that instance; 429/5xx/network failures are
  * retried by the bulk engine. Instances known to be on the target already are skipped.
  */
@@ -34,18 +35,9 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
       facts,
       candidates,
       preset,
-      scope: "instances.write",
+      scope: ENDPOINTS.setDesiredVersion.scope,
       listSucceeded: false,
-      send: (name, signal) =>
-        api.send({
-          step: `setting the desired version of '${name}'`,
-          scope: "instances.write",
-          method: "PUT",
-          path: `/machines/${encodeURIComponent(config.machine)}/i/${encodeURIComponent(name)}/v`,
-          body: { targetMachineVersionId: to.id },
-          retry: "idempotent",
-          signal,
-        }),
+      send: (name, signal) => api.setDesiredVersion(config.machine, name, to.id, signal),
       checkMachine: () => api.checkMachine(config.machine),
       classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
     },
@@ -68,7 +60,7 @@ async function chooseInstances(
   let versions: Map<string, string> | undefined;
   if (needListing) {
     versions = new Map();
-    for await (const page of api.instances(config.machine)) {
+    for await (const page of api.listInstances(config.machine)) {
       for (const i of page) versions.set(i.slug, i.machineVersion.id);
     }
   }

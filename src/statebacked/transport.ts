@@ -1,0 +1,115 @@
+import type { HttpClient, HttpRequest, HttpResponse } from "../http/client.ts";
+import type { Endpoint } from "./endpoints.ts";
+import { ApiError, parseErrorBody } from "./errors.ts";
+import type { TokenSource } from "./token.ts";
+
+export interface StateBackedApiOptions {
+  http: HttpClient;
+  baseUrl: URL;
+  tokens: TokenSource;
+  orgId?: string;
+  userAgent?: string;
+}
+
+/** One call of an endpoint: its arguments (path parameters), query, body. */
+export interface Call<A extends readonly string[]> {
+  args: A;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/**
+ * How a State Backed request is made: the URL under the base, the headers (a fresh token for each
+ * attempt, the org header), the JSON body; a non-2xx answer becomes an ApiError naming the step
+ * and the endpoint's scope.
+ */
+export class StateBackedTransport {
+  readonly opts: StateBackedApiOptions;
+  /** The base URL without its trailing slashes, computed once. */
+  private readonly base: string;
+  constructor(opts: StateBackedApiOptions) {
+    this.opts = opts;
+    this.base = opts.baseUrl.href.replace(/\/+$/, "");
+  }
+
+  url(path: string, query?: Record<string, string | undefined>, flag?: string): URL {
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    if (flag) url.search = url.search ? `${url.search}&${flag}` : `?${flag}`;
+    return url;
+  }
+
+  headers(withBody: boolean): Record<string, string> {
+    return {
+      authorization: `Bearer ${this.opts.tokens.token()}`,
+      accept: "application/json",
+      "user-agent": this.opts.userAgent ?? "statebacked-release-action",
+      ...(withBody ? { "content-type": "application/json" } : {}),
+      ...(this.opts.orgId ? { "x-statebacked-org-id": this.opts.orgId } : {}),
+    };
+  }
+
+  /** One request; one attempt, whatever the status (the bulk engine retries). */
+  send<A extends readonly string[]>(ep: Endpoint<A>, call: Call<A>): Promise<HttpResponse> {
+    return this.opts.http.send(this.toRequest(ep, call));
+  }
+
+  /** A call with the HTTP layer's retries; a non-2xx answer becomes an ApiError. */
+  async call<T, A extends readonly string[]>(ep: Endpoint<A>, call: Call<A>): Promise<T> {
+    const res = await this.opts.http.request(this.toRequest(ep, call));
+    const step = ep.step(...call.args);
+    if (res.status < 200 || res.status >= 300) throw this.errorOf(ep, step, res);
+    let value: unknown;
+    try {
+      value = res.json();
+    } catch {
+      throw new ApiError(step, res.status, { error: "the answer was not JSON" }, ep.scope);
+    }
+    if (!value || typeof value !== "object") throw new ApiError(step, res.status, { error: "the answer was not a JSON object" }, ep.scope);
+    return value as T;
+  }
+
+  /** Every page of a cursor-paged list; a cursor handed out twice is an error, not a loop. */
+  async *pages<R extends { cursor?: string | undefined }, T, A extends readonly string[]>(
+    ep: Endpoint<A>,
+    call: Call<A>,
+    items: (r: R) => T[],
+  ): AsyncGenerator<T[]> {
+    const step = ep.step(...call.args);
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page: R = await this.call<R, A>(ep, { ...call, query: { ...call.query, cursor } });
+      const list = items(page);
+      if (!Array.isArray(list)) throw malformed(step, "the list");
+      yield list;
+      cursor = page.cursor || undefined;
+      if (cursor !== undefined) {
+        if (seen.has(cursor)) throw new Error(`${step} failed: the API returned the same page cursor twice`);
+        seen.add(cursor);
+      }
+    } while (cursor !== undefined);
+  }
+
+  errorOf<A extends readonly string[]>(ep: Endpoint<A>, step: string, res: HttpResponse): ApiError {
+    return new ApiError(step, res.status, parseErrorBody(res.text()), ep.scope, ep.method !== "GET" && res.afterUncertainAttempt);
+  }
+
+  private toRequest<A extends readonly string[]>(ep: Endpoint<A>, call: Call<A>): HttpRequest {
+    const hasBody = call.body !== undefined;
+    return {
+      method: ep.method,
+      url: this.url(ep.path(...call.args), call.query, ep.flag),
+      // Made for each attempt, so a retry long after the first try still carries a valid token.
+      headers: () => this.headers(hasBody),
+      ...(hasBody ? { body: JSON.stringify(call.body) } : {}),
+      retry: ep.retry,
+      ...(call.signal ? { signal: call.signal } : {}),
+    };
+  }
+}
+
+export function malformed(step: string, what: string): ApiError {
+  return new ApiError(step, 200, { error: `the answer has no valid ${what}` }, undefined);
+}
