@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { versionRefInput } from "../../src/config/config.ts";
 import { InputError } from "../../src/config/inputs.ts";
 import { describeVersionRef, parseVersionRef } from "../../src/statebacked/version-ref.ts";
 
@@ -10,14 +11,15 @@ describe("version references", () => {
     ["label:v1.2.3", { kind: "label", label: "v1.2.3" }],
     ["label:release 2026/11 (rc:1)", { kind: "label", label: "release 2026/11 (rc:1)" }],
   ])("parses %s", (value, ref) => {
-    expect(parseVersionRef("to-version", value)).toEqual(ref);
-    expect(describeVersionRef(parseVersionRef("to-version", value))).toBe(value);
+    expect(parseVersionRef(value)).toEqual(ref);
+    expect(versionRefInput("to-version", value)).toEqual(ref);
+    expect(describeVersionRef(versionRefInput("to-version", value))).toBe(value);
   });
 
   it.each(["ver_short", "ver_AAAAAAAAAAAAAAAAAAAAAAA", "v1.2.3", "Current", "label:", "ver_AAAAAAAAAAAAAAAAAAAA+/"])("refuses %s naming the input", (value) => {
     const err = (() => {
       try {
-        parseVersionRef("from-version", value);
+        versionRefInput("from-version", value);
       } catch (e) {
         return e;
       }
@@ -25,5 +27,6 @@ describe("version references", () => {
     })();
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).input).toBe("from-version");
+    expect(parseVersionRef(value)).toHaveProperty("problem");
   });
 });

@@ -134,8 +134,8 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
         ...base,
         operation,
         migrationFile: inputs.required("migration-file", "for publish-migration: the path of the bundled migration (JS)"),
-        from: parseVersionRef("from-version", inputs.required("from-version", "for publish-migration")),
-        to: parseVersionRef("to-version", inputs.required("to-version", "for publish-migration")),
+        from: versionRefInput("from-version", inputs.required("from-version", "for publish-migration")),
+        to: versionRefInput("to-version", inputs.required("to-version", "for publish-migration")),
       });
     case "set-desired-version": {
       const fromValue = inputs.optional("from-version");
@@ -143,8 +143,8 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
         ...base,
         ...(await parseBulkSettings(inputs, operation, 32)),
         operation,
-        to: parseVersionRef("to-version", inputs.required("to-version", "for set-desired-version")),
-        ...optionalProp("from", fromValue === undefined ? undefined : parseVersionRef("from-version", fromValue)),
+        to: versionRefInput("to-version", inputs.required("to-version", "for set-desired-version")),
+        ...optionalProp("from", fromValue === undefined ? undefined : versionRefInput("from-version", fromValue)),
       });
     }
     case "delete-instances": {
@@ -275,4 +275,11 @@ async function parseBulkSettings(inputs: Inputs, operation: OperationName, defau
     failOnError: inputs.bool("fail-on-error", true),
     ...optionalProp("shard", shard),
   };
+}
+
+/** A version reference input; an unreadable one is an error naming the input. */
+export function versionRefInput(input: string, value: string): VersionRef {
+  const ref = parseVersionRef(value);
+  if ("problem" in ref) throw new InputError(input, ref.problem);
+  return ref;
 }

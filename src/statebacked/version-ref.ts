@@ -1,4 +1,3 @@
-import { InputError } from "../config/inputs.ts";
 import type { StateBackedApi, VersionInfo } from "./api.ts";
 
 /** How a workflow names a version: its id, its label (clientInfo), or the machine's current one. */
@@ -6,18 +5,19 @@ export type VersionRef = { kind: "id"; id: string } | { kind: "label"; label: st
 
 export const VERSION_ID_PATTERN = /^ver_[A-Za-z0-9_-]{22}$/;
 
-export function parseVersionRef(input: string, value: string): VersionRef {
+/**
+ * Reads a version reference, or says what is wrong with it (the caller names the input: this
+ * layer knows nothing of action inputs).
+ */
+export function parseVersionRef(value: string): VersionRef | { problem: string } {
   if (value === "current") return { kind: "current" };
   if (value.startsWith("label:")) {
     const label = value.slice("label:".length);
-    if (label === "") throw new InputError(input, "'label:' needs a label after it, e.g. 'label:v1.2.3'");
+    if (label === "") return { problem: "'label:' needs a label after it, e.g. 'label:v1.2.3'" };
     return { kind: "label", label };
   }
   if (VERSION_ID_PATTERN.test(value)) return { kind: "id", id: value };
-  throw new InputError(
-    input,
-    `'${value}' is not a version reference; use a version id (ver_ followed by 22 characters), 'label:<clientInfo>', or 'current'`,
-  );
+  return { problem: `'${value}' is not a version reference; use a version id (ver_ followed by 22 characters), 'label:<clientInfo>', or 'current'` };
 }
 
 export function describeVersionRef(ref: VersionRef): string {
@@ -35,7 +35,7 @@ export class VersionResolutionError extends Error {
 export async function findVersionsByLabel(api: StateBackedApi, machine: string, label: string): Promise<{ matches: VersionInfo[]; labels: string[] }> {
   const matches: VersionInfo[] = [];
   const labels: string[] = [];
-  for await (const page of api.versions(machine)) {
+  for await (const page of api.listVersions(machine)) {
     for (const v of page) {
       if (v.clientInfo === label) matches.push(v);
       labels.push(v.clientInfo);
