@@ -12,7 +12,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpClient } from "../src/http/client.ts";
-import { defaultRetryPolicy } from "../src/http/retry.ts";
+import { defaultRetryPolicy } from "../src/runtime/retry-policy.ts";
 import { completeApplianceUpgrade } from "../src/operations/complete-appliance-upgrade.ts";
 import { RunReport } from "../src/report/run-report.ts";
 import { systemClock } from "../src/runtime/clock.ts";

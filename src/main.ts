@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { type Config, buildConfig } from "./config/config.ts";
 import { InputError } from "./config/inputs.ts";
 import { HttpClient } from "./http/client.ts";
-import { defaultRetryPolicy } from "./http/retry.ts";
+import { defaultRetryPolicy } from "./runtime/retry-policy.ts";
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
 import type { OperationContext, RunEnv } from "./operations/context.ts";
 import { deleteInstances } from "./operations/delete-instances.ts";

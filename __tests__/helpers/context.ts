@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpClient } from "../../src/http/client.ts";
-import { defaultRetryPolicy, type RetryPolicy } from "../../src/http/retry.ts";
+import { defaultRetryPolicy, type RetryPolicy } from "../../src/runtime/retry-policy.ts";
 import type { OperationContext } from "../../src/operations/context.ts";
 import { RunReport } from "../../src/report/run-report.ts";
 import type { Clock } from "../../src/runtime/clock.ts";

@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpClient } from "../../src/http/client.ts";
-import { TransportError, defaultRetryPolicy } from "../../src/http/retry.ts";
+import { TransportError } from "../../src/http/retry.ts";
+import { defaultRetryPolicy } from "../../src/runtime/retry-policy.ts";
 import { MemoryLogger } from "../../src/runtime/logger.ts";
 import { InstantClock } from "../helpers/instant-clock.ts";
 

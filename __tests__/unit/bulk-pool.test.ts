@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  type AttemptResult,
-  type BulkOptions,
-  type BulkResult,
-  type ItemOutcome,
-  type Progress,
-  CANCELLED_REASON,
-  classifyHttp,
-  describeHttpFailure,
-  formatProgress,
-  runBulk,
-} from "../../src/bulk/pool.ts";
-import { makeResponse } from "../../src/http/client.ts";
-import { type RetryPolicy, TransportError } from "../../src/http/retry.ts";
+import { runBulk } from "../../src/bulk/pool.ts";
+import { type Progress, formatProgress } from "../../src/bulk/progress.ts";
+import { type AttemptResult, type BulkOptions, type BulkResult, type ItemOutcome, CANCELLED_REASON } from "../../src/bulk/types.ts";
+import { TransportError } from "../../src/http/retry.ts";
+import type { RetryPolicy } from "../../src/runtime/retry-policy.ts";
 import { CancelledError } from "../../src/runtime/clock.ts";
 import { formatDuration } from "../../src/runtime/duration.ts";
 import { FakeClock, seededRandom } from "../helpers/fake-clock.ts";
@@ -58,12 +49,12 @@ function harness(clock = new FakeClock()) {
     },
     /** Wraps an attempt function to record starts and in-flight counts. */
     track(fn: BulkOptions["attempt"]): BulkOptions["attempt"] {
-      return async (name, signal) => {
+      return async (name, signal, history) => {
         starts.push({ name, at: clock.now() });
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
         try {
-          return await fn(name, signal);
+          return await fn(name, signal, history);
         } finally {
           inFlight--;
         }
@@ -231,6 +222,26 @@ describe("runBulk: retries", () => {
     expect(result.retries).toBe(2);
     // random 0.5: first retry after 0.5 * 100 ms, second after 0.5 * 200 ms
     expect(h.starts.map((s) => s.at - t0)).toEqual([0, 50, 150]);
+  });
+
+  it("tells each attempt its number and whether an earlier attempt of the item may have acted", async () => {
+    const h = harness();
+    const seen: Record<string, [number, boolean][]> = { lost: [], refused: [] };
+    await h.clock.run(
+      runBulk(
+        h.options({
+          items: ["lost", "refused"],
+          attempt: async (name, _signal, history) => {
+            seen[name]!.push([history.attempt, history.earlierMayHaveActed]);
+            if (history.attempt === 1) return { kind: "retry", reason: "x", mayHaveActed: name === "lost" };
+            if (history.attempt === 2) return { kind: "retry", reason: "HTTP 503", status: 503, mayHaveActed: false };
+            return { kind: "succeeded" };
+          },
+        }),
+      ),
+    );
+    // Once an attempt may have acted, every later attempt of that item is told so; other items are not.
+    expect(seen).toEqual({ lost: [[1, false], [2, true], [3, true]], refused: [[1, false], [2, false], [3, false]] });
   });
 
   it("fails with the last reason, status, code and the attempt count once attempts are spent", async () => {
@@ -746,51 +757,5 @@ describe("runBulk: progress", () => {
     expect(formatDuration(10_400)).toBe("10.4 s");
     expect(formatDuration(245_000)).toBe("4 min 05 s");
     expect(formatDuration(7_380_000)).toBe("2 h 03 min");
-  });
-});
-
-describe("classifyHttp", () => {
-  const now = Date.parse("2025-01-01T00:00:00Z");
-  const res = (status: number, headers: Record<string, string> = {}, body = "") =>
-    makeResponse(status, headers, Buffer.from(body));
-
-  it("makes a transient status a retry, with Retry-After and the rate-limited flag", () => {
-    expect(classifyHttp(res(429, { "retry-after": "3" }, '{"error":"slow down"}'), now)).toEqual({
-      kind: "retry",
-      reason: 'HTTP 429: {"error":"slow down"}',
-      status: 429,
-      retryAfterMs: 3000,
-      rateLimited: true,
-    });
-    expect(classifyHttp(res(503, { "retry-after": "Wed, 01 Jan 2025 00:00:07 GMT" }), now)).toEqual({
-      kind: "retry",
-      reason: "HTTP 503",
-      status: 503,
-      retryAfterMs: 7000,
-      rateLimited: false,
-    });
-  });
-
-  it("leaves other answers to the operation", () => {
-    expect(classifyHttp(res(200), now)).toBeUndefined();
-    expect(classifyHttp(res(404), now)).toBeUndefined();
-    expect(classifyHttp(res(501), now)).toBeUndefined();
-    expect(classifyHttp(new Error("what"), now)).toBeUndefined();
-    expect(classifyHttp(undefined, now)).toBeUndefined();
-  });
-
-  it("retries transient network errors as far as the call allows", () => {
-    const reset = new TransportError("connection dropped", "ECONNRESET", false, true);
-    const notFound = new TransportError("host not found", "ENOTFOUND", false, false);
-    expect(classifyHttp(reset, now)).toEqual({ kind: "retry", reason: "connection dropped", code: "ECONNRESET" });
-    expect(classifyHttp(notFound, now)).toBeUndefined();
-    expect(classifyHttp(reset, now, "unsent-only")).toBeUndefined();
-    expect(classifyHttp(res(503), now, "unsent-only")).toBeUndefined();
-    expect(classifyHttp(res(429), now, "unsent-only")).toMatchObject({ kind: "retry", rateLimited: true });
-  });
-
-  it("describes a failed answer with the start of its body", () => {
-    expect(describeHttpFailure(res(404, {}, "  no\n such   instance "))).toBe("HTTP 404: no such instance");
-    expect(describeHttpFailure(res(500, {}, "x".repeat(300)), 10)).toBe(`HTTP 500: ${"x".repeat(10)}…`);
   });
 });

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  TransportError,
-  backoffMs,
-  defaultRetryPolicy,
-  delayBeforeRetry,
-  parseRetryAfter,
-  shouldRetry,
-  toTransportError,
-} from "../../src/http/retry.ts";
+import { TransportError, parseRetryAfter, shouldRetry, toTransportError } from "../../src/http/retry.ts";
+import { backoffMs, defaultRetryPolicy, delayBeforeRetry } from "../../src/runtime/retry-policy.ts";
 
 describe("retry policy", () => {
   it("parses Retry-After in seconds and as an HTTP date", () => {

@@ -1,16 +1,8 @@
 import { Agent, type Dispatcher } from "undici";
 import { type Clock, abortReason, isCancelled } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/logger.ts";
-import {
-  type RetryPolicy,
-  type Retryability,
-  TransportError,
-  delayBeforeRetry,
-  mayHaveActed,
-  parseRetryAfter,
-  shouldRetry,
-  toTransportError,
-} from "./retry.ts";
+import { type RetryPolicy, delayBeforeRetry } from "../runtime/retry-policy.ts";
+import { type Retryability, TransportError, mayHaveActed, parseRetryAfter, shouldRetry, toTransportError } from "./retry.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 

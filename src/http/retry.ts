@@ -1,27 +1,8 @@
 /**
- * The one retry policy of the action: which failures are transient, how long to wait
- * before the next attempt (exponential backoff with full jitter, never shorter than the
- * server's Retry-After), and when to give up. The sequential retry loop in client.ts and
- * the bulk engine's pool both use these functions, so the rules live only here.
+ * Which HTTP failures are transient and what a call may repeat: the HTTP half of the retry
+ * policy (the timing half, backoff and attempt limits, is runtime/retry-policy.ts). The retry
+ * loop in client.ts and the bulk classification in classify.ts both use these functions.
  */
-
-export interface RetryPolicy {
-  /** Attempts in all, the first included (1 = never retry). */
-  maxAttempts: number;
-  /** Backoff ceiling of the first retry; doubles with each further attempt. */
-  baseDelayMs: number;
-  /** Backoff never exceeds this (Retry-After may ask for more, up to maxRetryAfterMs). */
-  maxDelayMs: number;
-  /** A Retry-After longer than this is not waited for: the failure is final. */
-  maxRetryAfterMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: 5,
-  baseDelayMs: 200,
-  maxDelayMs: 15_000,
-  maxRetryAfterMs: 120_000,
-};
 
 /**
  * What a call may safely repeat:
@@ -128,25 +109,4 @@ export function parseRetryAfter(value: string | undefined | null, nowMs: number)
   const date = Date.parse(v);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
-}
-
-/** Full-jitter backoff for the `retryNumber`-th retry (1 = first retry). */
-export function backoffMs(retryNumber: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retryNumber - 1));
-  return Math.floor(random() * ceiling);
-}
-
-/**
- * How long to wait before the next attempt, or undefined when the server asked for a wait
- * longer than the policy accepts. Retry-After is a floor: we never come back sooner.
- */
-export function delayBeforeRetry(
-  retryNumber: number,
-  policy: RetryPolicy,
-  retryAfterMs: number | undefined,
-  random: () => number = Math.random,
-): number | undefined {
-  if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) return undefined;
-  const jitter = backoffMs(retryNumber, policy, random);
-  return retryAfterMs === undefined ? jitter : Math.max(retryAfterMs, jitter);
 }

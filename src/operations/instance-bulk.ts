@@ -1,10 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { type AttemptResult, type ItemOutcome, classifyHttp, formatProgress, runBulk } from "../bulk/pool.ts";
+import { runBulk } from "../bulk/pool.ts";
+import { formatProgress } from "../bulk/progress.ts";
+import type { AttemptResult, ItemOutcome } from "../bulk/types.ts";
 import { selectInstances } from "../bulk/selection.ts";
 import type { BulkSettings } from "../config/config.ts";
+import { classifyHttp } from "../http/classify.ts";
 import type { HttpResponse } from "../http/client.ts";
-import { TransportError, mayHaveActed } from "../http/retry.ts";
+import { TransportError } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { code, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
@@ -102,8 +105,6 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       logger.info(`Dry run: ${spec.candidates.length} instances would be ${spec.succeededWord}; nothing sent.`);
     } else if (spec.candidates.length > 0) {
       logger.info(`${spec.operation}: ${spec.candidates.length} instances of ${spec.machine}, concurrency ${spec.settings.concurrency}…`);
-      // Instances whose earlier attempt failed after it may have reached the server.
-      const uncertain = new Set<string>();
       const result = await runBulk({
         items: spec.candidates,
         concurrency: spec.settings.concurrency,
@@ -111,32 +112,25 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         clock,
         signal,
         logger,
-        attempt: async (name, attemptSignal) => {
+        attempt: async (name, attemptSignal, history) => {
           let res: HttpResponse;
           try {
             res = await spec.send(name, attemptSignal);
           } catch (err) {
             // A network failure: retried when transient (the calls are idempotent), else final.
             if (!(err instanceof TransportError)) throw err;
-            if (mayHaveActed(err)) uncertain.add(name);
             return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
           }
           const transient = classifyHttp(res, clock.now());
-          if (transient) {
-            if (mayHaveActed(res)) uncertain.add(name);
-            return transient;
-          }
-          const outcome = spec.classify(res, uncertain.has(name));
+          if (transient) return transient;
+          const outcome = spec.classify(res, history.earlierMayHaveActed);
           if (outcome.kind === "failed" && isRunWide(res)) {
             runWideError ??= new ApiError(`${spec.operation} of '${name}'`, res.status, parseErrorBody(res.text()), spec.scope).message;
             stop.abort();
           }
           return outcome;
         },
-        onOutcome: (o) => {
-          uncertain.delete(o.name);
-          record(o);
-        },
+        onOutcome: record,
         onProgress: (p) => logger.info(formatProgress(p)),
       });
       cancelled = result.cancelled;

@@ -1,4 +1,4 @@
-import type { ItemOutcome } from "../bulk/pool.ts";
+import type { ItemOutcome } from "../bulk/types.ts";
 import { code, escapeCell, formatDuration, table } from "./markdown.ts";
 
 /** Rows shown per failure reason, and names of succeeded instances listed, in the summary. */

@@ -43,3 +43,13 @@ export function isCancelled(err: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return true;
   return err instanceof CancelledError || (err instanceof Error && err.name === "AbortError");
 }
+
+/** Whether `err`, or an error in its `cause` chain, is a cancellation or one of the given abort `reasons`. */
+export function causedByCancellation(err: unknown, reasons: readonly unknown[]): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== undefined && e !== null; depth++) {
+    if (isCancelled(e) || reasons.includes(e)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

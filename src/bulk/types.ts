@@ -1,0 +1,105 @@
+/** What the bulk scheduler (pool.ts) takes and gives: one attempt's result, one item's outcome, the run's options and result. */
+import type { Clock } from "../runtime/clock.ts";
+import type { Logger } from "../runtime/logger.ts";
+import type { RetryPolicy } from "../runtime/retry-policy.ts";
+import type { Progress } from "./progress.ts";
+
+/** The result of one try for one item. */
+export type AttemptResult =
+  | { kind: "succeeded"; detail?: string }
+  | { kind: "skipped"; reason: string }
+  /** Final: never retried. */
+  | { kind: "failed"; reason: string; status?: number; code?: string }
+  | {
+      kind: "retry";
+      reason: string;
+      status?: number;
+      code?: string;
+      /** The server's Retry-After: pauses the whole pool and is a floor for this item's wait. */
+      retryAfterMs?: number;
+      /** The server refused for load (429): lowers the pool's concurrency. */
+      rateLimited?: boolean;
+      /** The server may have carried this attempt out (its answer was lost, or a 500/502/504). */
+      mayHaveActed?: boolean;
+    };
+
+/** What the pool knows of an item's earlier attempts, handed to its next one. */
+export interface AttemptHistory {
+  /** This attempt's number, 1 for the first. */
+  attempt: number;
+  /** An earlier attempt failed in a way the server may have acted on. */
+  earlierMayHaveActed: boolean;
+}
+
+/** What became of one item; `onOutcome` gets exactly one per item. */
+export interface ItemOutcome {
+  name: string;
+  outcome: "succeeded" | "skipped" | "failed";
+  /** Attempts made, rate-limited ones included (0 when the run was cancelled before the first). */
+  attempts: number;
+  /** Why it was skipped or failed (the last attempt's reason). */
+  reason?: string;
+  /** The `detail` of a success. */
+  detail?: string;
+  status?: number;
+  code?: string;
+  /** Set when the item failed only because the run was cancelled. */
+  cancelled?: boolean;
+  /** From the start of the first attempt to the outcome (0 when never started). */
+  durationMs: number;
+}
+
+export interface BulkOptions {
+  items: readonly string[];
+  /** The most attempts in flight at once: the ceiling the adaptive limit starts at. */
+  concurrency: number;
+  policy: RetryPolicy;
+  clock: Clock;
+  /** Cancels the run (workflow cancellation). */
+  signal?: AbortSignal;
+  /** For the backoff jitter; Math.random by default. */
+  random?: () => number;
+  /** One try for one item. `signal` aborts when the run is cancelled. May throw: see BulkRun. */
+  attempt(name: string, signal: AbortSignal, history: AttemptHistory): Promise<AttemptResult>;
+  /** Called exactly once per item, as soon as its outcome is known. */
+  onOutcome?(o: ItemOutcome): void;
+  /** Called at most every `progressIntervalMs`, also when nothing finishes for a while. */
+  onProgress?(p: Progress): void;
+  /** Default 5000. */
+  progressIntervalMs?: number;
+  /**
+   * Calls `tick` every `everyMs` until the returned stop function is called; drives progress
+   * lines in quiet periods (nothing finishing). Default: a real, unref'd interval timer, so a
+   * test clock whose sleeps return at once cannot make it spin. Tests inject their own.
+   */
+  progressTicker?: (tick: () => void, everyMs: number) => () => void;
+  /** Rate-limited attempts per item that do not count against `policy.maxAttempts`; see above. */
+  rateLimitedRetries?: number;
+  /** How long cancellation waits for attempts in flight to settle; default 1000. */
+  cancelGraceMs?: number;
+  /** Debug lines about concurrency changes and pauses. */
+  logger?: Logger;
+}
+
+export interface BulkResult {
+  succeeded: number;
+  skipped: number;
+  /** Failed items, cancelled ones included. */
+  failed: number;
+  /** Of `failed`, the items not done because the run was cancelled. */
+  cancelledItems: number;
+  cancelled: boolean;
+  elapsedMs: number;
+  total: number;
+  finalConcurrency: number;
+  minConcurrency: number;
+  /** Answers flagged `rateLimited`. */
+  rateLimitedResponses: number;
+  /** Attempts scheduled again after a `retry` result. */
+  retries: number;
+}
+
+export const CANCELLED_REASON = "not done: the run was cancelled";
+export const DEFAULT_RATE_LIMITED_RETRIES = 20;
+export const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
+export const DEFAULT_CANCEL_GRACE_MS = 1000;
