@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { signApiKeyToken } from "../../src/statebacked/token.ts";
 import { buildUploadForm } from "../../src/statebacked/upload-form.ts";
-import { type FakeStateBacked, SCOPES_ALL, startFakeStateBacked } from "../fakes/statebacked/server.ts";
+import { type FakeStateBacked, ROUTES, SCOPES_ALL, startFakeStateBacked } from "../fakes/statebacked/server.ts";
 
 /** The fake refuses what the real service refuses; otherwise a green suite would prove nothing. */
 const KEY = { keyId: "sbk_strict", secret: "sbsec_strict", orgId: "org_s", scopes: [...SCOPES_ALL] };
@@ -171,5 +171,28 @@ describe("fake API strictness", () => {
     expect(ok.statusCode).toBe(200);
     await ok.body.dump();
     await f.close();
+  });
+});
+
+describe("fake route table", () => {
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s refuses a key without its scope (403 missing-scope) and sends nothing to the handler", async (_, route) => {
+    const narrow = { keyId: "sbk_narrow", secret: "sbsec_narrow", orgId: "org_s", scopes: SCOPES_ALL.filter((s) => s !== route.scope) };
+    const f = await startFakeStateBacked({ keys: [narrow] });
+    try {
+      f.addMachine("m");
+      const path = route.path.replace(":machine", "m").replace(/:[a-zA-Z]+/g, "x");
+      const token = signApiKeyToken(narrow, { sub: "t" }, Math.floor(Date.now() / 1000));
+      const res = await request(`${f.url}${path}`, { method: route.method as "GET", headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(403);
+      expect(await res.body.json()).toMatchObject({ code: "missing-scope", error: `missing scope ${route.scope}` });
+    } finally {
+      await f.close();
+    }
+  });
+
+  it("answers 404 for a path no row matches, after auth", async () => {
+    const res = await request(`${fake.url}/machines/m/nothing-here`, { method: "GET", headers: auth() });
+    expect(res.statusCode).toBe(404);
+    expect(await res.body.json()).toEqual({ error: "no route GET /machines/m/nothing-here" });
   });
 });

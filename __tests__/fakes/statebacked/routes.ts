@@ -1,0 +1,133 @@
+import { createHmac } from "node:crypto";
+import type { Exchange } from "../http-fake.ts";
+import { type FakeState, type InstanceRec, type MachineRec, SLUG, hasMigrationPath, info } from "./model.ts";
+import type { Signer } from "./signed-ids.ts";
+
+/**
+ * The State Backed API routes, one row each: method, path (`:name` segments are parameters),
+ * the key scope it needs, and its handler. The server answers 404 for a path no row matches,
+ * 403 missing-scope before the handler runs, and 404 for a machine that does not exist.
+ */
+export interface RouteContext {
+  fake: FakeState;
+  signer: Signer;
+  ex: Exchange;
+  machine: MachineRec;
+  params: Record<string, string>;
+  json: Record<string, unknown> | undefined;
+  send(status: number, payload?: unknown): void;
+}
+
+export interface Route {
+  method: string;
+  path: string;
+  scope: string;
+  handle(c: RouteContext): void;
+}
+
+const invalid = (c: RouteContext, error: string, parameter: string): void => c.send(400, { error, code: "invalid-parameter", parameter });
+
+function instanceToWire(machine: MachineRec) {
+  return (i: InstanceRec) => ({ slug: i.slug, createdAt: i.createdAt, status: i.status, machineVersion: info(machine.versions.find((v) => v.id === i.versionId)!) });
+}
+
+/** One page of a list, or 400 for a cursor this list did not hand out. */
+function sendPage<T, W>(c: RouteContext, key: string, items: readonly T[], toWire: (item: T) => W): void {
+  const page = c.signer.page(c.machine.name, key, items, c.ex.url.searchParams.get("cursor"), c.fake.opts.pageSize ?? 50, toWire);
+  if (!page) return invalid(c, "invalid cursor", "cursor");
+  c.send(200, page);
+}
+
+export const READ_AND_INSTANCE_ROUTES: Route[] = [
+  {
+    method: "GET",
+    path: "/machines/:machine",
+    scope: "machines.read",
+    handle: (c) => {
+      const m = c.machine;
+      const current = m.versions.find((v) => v.id === m.currentVersionId);
+      c.send(200, { machine: { createdAt: m.createdAt, indexes: m.indexes, ...(current ? { currentVersion: info(current) } : {}) } });
+    },
+  },
+  {
+    method: "GET",
+    path: "/machines/:machine/v",
+    scope: "machine-versions.read",
+    handle: (c) => sendPage(c, "versions", c.machine.versions, info),
+  },
+  {
+    method: "GET",
+    path: "/machines/:machine/i",
+    scope: "instances.read",
+    handle: (c) => sendPage(c, "instances", [...c.machine.instances.values()], instanceToWire(c.machine)),
+  },
+  {
+    method: "PUT",
+    path: "/machines/:machine/i/:instance/v",
+    scope: "instances.write",
+    handle: (c) => {
+      const slug = c.params.instance!;
+      if (!SLUG.test(slug)) return invalid(c, "invalid instance name", "instanceSlug");
+      const inst = c.machine.instances.get(slug);
+      if (!inst) return c.send(404, { error: "instance not found" });
+      const target = c.json?.targetMachineVersionId;
+      if (typeof target !== "string" || !c.machine.versions.some((v) => v.id === target)) {
+        return invalid(c, "unknown target version", "targetMachineVersionId");
+      }
+      if (!hasMigrationPath(c.machine.migrations, inst.versionId, target)) {
+        return c.send(400, { error: "no migration path to the target version", code: "no-migration-path" });
+      }
+      inst.desiredVersionId = target;
+      c.send(201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/machines/:machine/i/:instance/admin",
+    scope: "instances.admin",
+    handle: (c) => {
+      const m = c.machine;
+      const inst = m.instances.get(c.params.instance!);
+      if (!inst) return c.send(404, { error: "instance not found" });
+      const desired = inst.desiredVersionId ? m.versions.find((v) => v.id === inst.desiredVersionId) : undefined;
+      c.send(200, {
+        state: "idle",
+        context: {},
+        tags: [],
+        done: false,
+        status: inst.status,
+        createdAt: inst.createdAt,
+        machineVersion: info(m.versions.find((v) => v.id === inst.versionId)!),
+        ...(desired ? { desiredMachineVersion: info(desired) } : {}),
+      });
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/machines/:machine/i/:instance",
+    scope: "instances.admin",
+    handle: (c) => {
+      const slug = c.params.instance!;
+      if (!SLUG.test(slug)) return invalid(c, "invalid instance name", "instanceSlug");
+      if (c.json?.dangerDataWillBeDeletedForever !== true) return invalid(c, "deletion must be confirmed", "dangerDataWillBeDeletedForever");
+      const expected = createHmac("sha256", Buffer.from(c.machine.name, "utf8")).update(slug, "utf8").digest("base64url");
+      if (c.json.hmacSha256OfMachineInstanceNameWithMachineNameKey !== expected) {
+        return invalid(c, "wrong deletion HMAC", "hmacSha256OfMachineInstanceNameWithMachineNameKey");
+      }
+      if (!c.machine.instances.delete(slug)) return c.send(404, { error: "instance not found" });
+      c.send(204);
+    },
+  },
+];
+
+/** The row matching method and path segments, with its parameters; undefined when none does. */
+export function matchRoute(routes: readonly Route[], method: string, segments: readonly string[]): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split("/").slice(1);
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    if (pattern.every((p, i) => (p.startsWith(":") ? ((params[p.slice(1)] = segments[i]!), true) : p === segments[i]))) return { route, params };
+  }
+  return undefined;
+}
