@@ -1,7 +1,7 @@
 import * as core from "@actions/core";
 import * as github from "@actions/github";
 import { tmpdir } from "node:os";
-import { type Config, buildConfig } from "./config/config.ts";
+import { type Config, SECRET_INPUTS, buildConfig } from "./config/config.ts";
 import { InputError } from "./config/inputs.ts";
 import { HttpClient } from "./http/client.ts";
 import { defaultRetryPolicy } from "./runtime/retry-policy.ts";
@@ -14,16 +14,25 @@ import { setDesiredVersion } from "./operations/set-desired-version.ts";
 import { writeReport } from "./report/write.ts";
 import { RunReport } from "./report/run-report.ts";
 import { CancelledError, isCancelled, systemClock } from "./runtime/clock.ts";
-import type { Logger } from "./runtime/logger.ts";
+import { guardedLogger, type Logger } from "./runtime/logger.ts";
+import { runSecrets } from "./runtime/secrets.ts";
 
 /** After SIGINT/SIGTERM the step writes what it has and exits within this time, whatever is still running. */
 const CANCEL_GRACE_MS = 1500;
 
-const coreLogger: Logger = {
+/** Every log line of the run: secrets redacted, no line able to start a workflow command. */
+const coreLogger: Logger = guardedLogger({
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
   debug: (m) => core.debug(m),
-};
+});
+
+/** A secret hidden from every byte the run writes (by our writers) and from the runner's log. */
+function addSecret(secret: string): void {
+  if (secret.trim() === "") return;
+  runSecrets.add(secret);
+  core.setSecret(secret);
+}
 
 function runEnv(): RunEnv {
   const ctx = github.context;
@@ -40,6 +49,8 @@ function runEnv(): RunEnv {
 /** The action: read the config, run the operation, then write outputs, summary and the step's result. */
 export async function run(): Promise<void> {
   const env = runEnv();
+  // Before anything can echo them, even an input error.
+  for (const name of SECRET_INPUTS) addSecret(core.getInput(name, { trimWhitespace: false }));
   let config: Config;
   try {
     config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository });
@@ -51,7 +62,7 @@ export async function run(): Promise<void> {
     await writeReport(report);
     return;
   }
-  for (const secret of config.secrets) core.setSecret(secret);
+  for (const secret of config.secrets) addSecret(secret);
 
   const report = new RunReport();
   const controller = new AbortController();
@@ -70,7 +81,7 @@ export async function run(): Promise<void> {
     signal: controller.signal,
     report,
     env,
-    mask: (s) => core.setSecret(s),
+    mask: addSecret,
   };
 
   let written: Promise<void> | undefined;
@@ -96,7 +107,7 @@ export async function run(): Promise<void> {
       report.fail("Cancelled before the operation finished.");
     } else {
       report.fail(err instanceof Error ? err.message : String(err));
-      if (err instanceof Error && !isExpected(err)) core.debug(err.stack ?? String(err));
+      if (err instanceof Error && !isExpected(err)) coreLogger.debug(err.stack ?? String(err));
     }
   } finally {
     await finish();

@@ -4,7 +4,7 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { parseNameList } from "../bulk/selection.ts";
-import { InputError, type Inputs, parseServiceUrl } from "./inputs.ts";
+import { InputError, type Inputs, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
 
 export type AppgateAuth =
   | { kind: "password"; username: string; password: string; providerName: string; deviceId: string }
@@ -141,6 +141,7 @@ function checkPem(pem: string): void {
 /** Names or ids separated by commas or new lines; blanks and duplicates dropped. */
 export function parseApplianceList(value: string): string[] {
   const items = parseNameList(value);
+  for (const item of items) refuseControlCharacters("appliances", item, "names must not contain control characters");
   if (items.length === 0) throw new InputError("appliances", "lists no appliance");
   return [...new Set(items)];
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { NAME_PATTERN, parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
-import { InputError, Inputs, type InputSource, parseServiceUrl } from "./inputs.ts";
+import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
 
 /**
  * The action's whole configuration, read once from the inputs, validated, and frozen before
@@ -89,6 +89,8 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
+/** Inputs whose values are secrets: redacted from everything the run writes, from the start. */
+export const SECRET_INPUTS = ["api-key-secret", "token", "password"] as const;
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine", "max-attempts", "request-timeout-seconds"] as const;
 
 export interface RunContextForConfig {
@@ -127,7 +129,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
         versionLabel: inputs.optional("version-label") ?? (run.sha || failNoLabel()),
         makeCurrent: inputs.bool("make-current", false),
         skipIfExists: inputs.bool("skip-if-exists", false),
-        ...optionalProp("indexSelectors", parseIndexSelectors(inputs.optional("index-selectors"))),
+        ...optionalProp("indexSelectors", parseIndexSelectors(inputs.raw("index-selectors")?.trim())),
       });
     case "publish-migration":
       return Object.freeze({
@@ -226,6 +228,7 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
   for (const [k, v] of Object.entries(parsed)) {
     if (!NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${k}' is not an index name (letters, digits, '-', '_')`);
     if (typeof v !== "string" || v === "") throw new InputError("index-selectors", `the selector of '${k}' must be a non-empty string (a JSON path)`);
+    refuseControlCharacters("index-selectors", v, `the selector of '${k}' must be one line without control characters`);
   }
   return Object.fromEntries(Object.entries(parsed as Record<string, string>));
 }

@@ -1,3 +1,4 @@
+import { hasControlCharacter } from "../runtime/escape.ts";
 import { isLoopbackHost } from "../runtime/url-policy.ts";
 
 export { isLoopbackHost };
@@ -25,10 +26,16 @@ export class Inputs {
     this.source = source;
   }
 
-  /** Trimmed value, or undefined when empty. */
+  /**
+   * Trimmed value, or undefined when empty. One line: a value that becomes a name, a label or a
+   * log line must not carry a line break or another control character (a newline followed by
+   * `::error::` would be a workflow command). The value is not echoed: it may be a secret.
+   */
   optional(name: string): string | undefined {
     const v = this.source(name).trim();
-    return v === "" ? undefined : v;
+    if (v === "") return undefined;
+    refuseControlCharacters(name, v);
+    return v;
   }
 
   required(name: string, why?: string): string {
@@ -75,6 +82,13 @@ export class Inputs {
       if (this.optional(n) !== undefined) throw new InputError(n, why);
     }
   }
+}
+
+/** Refuses a value with a control character (line breaks included), naming the input and the character, not the value. */
+export function refuseControlCharacters(input: string, value: string, what = "must be a single line without control characters"): void {
+  if (!hasControlCharacter(value)) return;
+  const ch = [...value].find((c) => hasControlCharacter(c))!;
+  throw new InputError(input, `${what} (found U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`);
 }
 
 /** Base URL check shared by every service: https, or plain http only to a loopback host. */

@@ -3,7 +3,6 @@
  * in sdpctl's order, verifying each appliance, resuming a run left halfway. Outputs, summary and
  * the report file are written whatever way the run ends (success, failure, cancellation).
  */
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AppgateConfig } from "../config/appgate.ts";
 import { isLoopbackHost } from "../config/inputs.ts";
@@ -13,6 +12,7 @@ import { explain, messageOf } from "../appgate/api/errors.ts";
 import { preflight, type ResolveHost, resolveWithDns } from "../appgate/run/preflight.ts";
 import type { UpgradePlan } from "../appgate/plan/model.ts";
 import { type ApplianceRecord, namesWith } from "../appgate/run/records.ts";
+import { writeTextFile } from "../report/report-file.ts";
 import type { RunReport } from "../report/run-report.ts";
 import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type RunSummary } from "../appgate/report.ts";
 import { runPlan } from "../appgate/run/runner.ts";
@@ -124,7 +124,7 @@ export async function completeApplianceUpgrade(
     };
     let written: string | undefined;
     try {
-      await writeFile(reportFile, reportJson(summary) + "\n");
+      await writeTextFile(reportFile, reportJson(summary) + "\n");
       written = reportFile;
     } catch (err) {
       logger.warning(`Could not write the report file ${reportFile}: ${messageOf(err)}`);

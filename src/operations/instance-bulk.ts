@@ -1,4 +1,3 @@
-import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { runBulk } from "../bulk/pool.ts";
 import { formatProgress } from "../bulk/progress.ts";
@@ -10,7 +9,7 @@ import type { HttpResponse } from "../http/client.ts";
 import { TransportError } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { code, facts, table } from "../report/markdown.ts";
-import { JsonLinesFile } from "../report/report-file.ts";
+import { JsonLinesFile, writeTextFile } from "../report/report-file.ts";
 import { runFactRows } from "../report/run-facts.ts";
 import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
 import type { OperationContext } from "./context.ts";
@@ -152,7 +151,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     // The same names in a file: an input past ~128 KiB cannot be passed to a step at all.
     const failedFile = join(ctx.env.tempDir, `${basename(file.path, ".jsonl")}-failed.txt`);
     try {
-      await writeFile(failedFile, failedList === "" ? "" : `${failedList}\n`);
+      await writeTextFile(failedFile, failedList === "" ? "" : `${failedList}\n`);
       report.setOutput("failed-instances-file", failedFile);
     } catch (err) {
       logger.warning(`Could not write the list of failed instances: ${(err as Error).message}`);

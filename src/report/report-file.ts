@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { redact } from "../runtime/secrets.ts";
 
 /** Lines are written in chunks of about this many characters (one write per chunk, not per line). */
 const CHUNK_CHARS = 64 * 1024;
@@ -25,8 +26,9 @@ export class JsonLinesFile {
     return new JsonLinesFile(join(dir, `${baseName}-${stamp}.jsonl`));
   }
 
+  /** One record as one line, secrets redacted (they may be in a server's message). */
   write(record: object): void {
-    const line = JSON.stringify(record);
+    const line = redact(JSON.stringify(record));
     this.pending.push(line);
     this.pendingChars += line.length + 1;
     if (this.pendingChars >= CHUNK_CHARS) this.flush();
@@ -44,4 +46,9 @@ export class JsonLinesFile {
     await new Promise<void>((resolve) => this.stream.end(resolve));
     if (this.error) throw this.error;
   }
+}
+
+/** Writes a whole text file (a report, a list of names), secrets redacted. */
+export async function writeTextFile(path: string, text: string): Promise<void> {
+  await writeFile(path, redact(text));
 }
