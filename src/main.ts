@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
   for (const name of SECRET_INPUTS) addSecret(core.getInput(name, { trimWhitespace: false }));
   let config: Config;
   try {
-    config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository });
+    config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository, inputNames: inputNamesSet() });
   } catch (err) {
     // Nothing was sent. Say so where a person looks: the annotation and the job summary.
     const report = new RunReport();
@@ -131,6 +131,13 @@ function dispatch(config: Config, ctx: OperationContext): Promise<void> {
     case "complete-appliance-upgrade":
       return completeApplianceUpgrade(config, ctx);
   }
+}
+
+/** The inputs the step sets, as the runner passes them: one INPUT_<NAME> variable each. */
+function inputNamesSet(): string[] {
+  return Object.keys(process.env)
+    .filter((k) => k.startsWith("INPUT_") && k.length > "INPUT_".length)
+    .map((k) => k.slice("INPUT_".length).toLowerCase());
 }
 
 /** Errors whose message says it all; anything else also gets its stack in the debug log. */

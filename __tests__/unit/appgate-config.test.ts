@@ -88,7 +88,7 @@ describe("parseAppgateConfig", () => {
     ["no controller-url", { username: "a", password: "b" }, "controller-url", /is required/],
     ["not a URL", { ...BASE, "controller-url": "ctrl:8443" }, "controller-url", /https/],
     ["a path", { ...BASE, "controller-url": "https://ctrl.example.com:8443/api" }, "controller-url", /without a path/],
-    ["neither auth way", { "controller-url": "https://c.example.com" }, "username", /or 'token' is required/],
+    ["neither auth way", { "controller-url": "https://c.example.com" }, "username", /is required: set 'username' and 'password' \(an admin API user\), or 'token'/],
     ["both auth ways", { ...BASE, token: "t" }, "username", /either 'token' or 'username'/],
     ["token with password", { "controller-url": "https://c.example.com", token: "t", password: "p" }, "password", /not both/],
     ["username without password", { "controller-url": "https://c.example.com", username: "a" }, "password", /is required with 'username'/],

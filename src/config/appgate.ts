@@ -64,7 +64,7 @@ export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; re
   } else {
     if (username === undefined) {
       if (password !== undefined) throw new InputError("username", "is required with 'password'");
-      throw new InputError("username", "or 'token' is required to sign in to the Controller");
+      throw new InputError("username", "is required: set 'username' and 'password' (an admin API user), or 'token', so the action can sign in to the Controller");
     }
     if (password === undefined) throw new InputError("password", "is required with 'username'");
     const deviceId = inputs.optional("device-id") ?? deriveDeviceId(common.repository, controllerUrl);

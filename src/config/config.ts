@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { NAME_PATTERN, parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
+import { fileProblem } from "../runtime/file-problem.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
+import { didYouMean } from "./suggest.ts";
 
 /**
  * The action's whole configuration, read once from the inputs, validated, and frozen before
@@ -93,16 +95,24 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
 export const SECRET_INPUTS = ["api-key-secret", "token", "password"] as const;
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine", "max-attempts", "request-timeout-seconds"] as const;
 
+/** Every input the action reads (action.yml declares the same set; a test keeps them in step). */
+export function knownInputs(): string[] {
+  return [...new Set(["operation", "dry-run", "api-url", "token", ...STATEBACKED_INPUTS, ...Object.values(OPERATION_INPUTS).flat()])];
+}
+
 export interface RunContextForConfig {
   /** GITHUB_SHA, the default version label. */
   sha: string;
   repository: string;
   /** GITHUB_WORKSPACE: file inputs are read only from inside it. */
   workspace?: string;
+  /** Names of the inputs the step sets (from the INPUT_* variables), to catch a mistyped one. */
+  inputNames?: readonly string[];
 }
 
 export async function buildConfig(source: InputSource, run: RunContextForConfig): Promise<Config> {
   const inputs = new Inputs(source);
+  if (run.inputNames) refuseUnknownInputs(run.inputNames);
   const operation = inputs.oneOf("operation", OPERATIONS);
   const dryRun = inputs.bool("dry-run", false);
 
@@ -162,6 +172,15 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
       if (bulk.selection.kind !== "list") throw new InputError("instances", "name the instances to delete");
       return Object.freeze({ ...base, ...bulk, selection: bulk.selection, operation });
     }
+  }
+}
+
+/** An input the action does not read is a typo or a leftover: say so, with the closest real name. */
+function refuseUnknownInputs(names: readonly string[]): void {
+  const known = knownInputs();
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    throw new InputError(name, `is not an input of this action, so it would be ignored.${didYouMean(name, known)} Rename or remove it in the step's 'with:'.`);
   }
 }
 
@@ -247,7 +266,7 @@ async function parseBulkSettings(inputs: Inputs, operation: OperationName, defau
     try {
       text = await readFile(file, "utf8");
     } catch (err) {
-      throw new InputError("instances-file", `cannot read '${file}': ${(err as { code?: string }).code ?? (err as Error).message}`);
+      throw new InputError("instances-file", fileProblem(file, err));
     }
     selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
   } else if (list !== undefined) {

@@ -1,5 +1,6 @@
 import { hasControlCharacter } from "../runtime/escape.ts";
 import { isLoopbackHost } from "../runtime/url-policy.ts";
+import { didYouMean } from "./suggest.ts";
 
 export { isLoopbackHost };
 
@@ -71,7 +72,7 @@ export class Inputs {
     const v = this.optional(name) ?? defaultValue;
     if (v === undefined) throw new InputError(name, `is required; one of: ${allowed.join(", ")}`);
     if (!(allowed as readonly string[]).includes(v)) {
-      throw new InputError(name, `'${v}' is not valid; use one of: ${allowed.join(", ")}`);
+      throw new InputError(name, `'${v}' is not valid.${didYouMean(v, allowed)} Use one of: ${allowed.join(", ")}`);
     }
     return v as T;
   }
@@ -97,7 +98,7 @@ export function parseServiceUrl(input: string, value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(input, "is not a URL");
+    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, "//…@")}' is not a URL; write the whole address, e.g. https://host.example.com`);
   }
   if (url.username || url.password) throw new InputError(input, "must not contain credentials");
   if (url.search || url.hash) throw new InputError(input, "must not have a query or fragment");

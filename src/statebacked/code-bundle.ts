@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
+import { fileProblem } from "../runtime/file-problem.ts";
 
 /** State Backed's limits on uploaded code. */
 export const MAX_GZIPPED_BYTES = 1_000_000;
@@ -24,9 +25,7 @@ export async function loadCodeBundle(input: string, path: string): Promise<CodeB
   try {
     raw = await readFile(path);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : String((err as Error).message);
-    throw new CodeBundleError(`Input '${input}': cannot read '${path}': ${why}`);
+    throw new CodeBundleError(`Input '${input}': ${fileProblem(path, err)}`);
   }
   if (raw.length === 0) throw new CodeBundleError(`Input '${input}': '${path}' is empty`);
   const gzipped = gzipSync(raw, { level: 9 });

@@ -17,7 +17,15 @@ export function parseVersionRef(value: string): VersionRef | { problem: string }
     return { kind: "label", label };
   }
   if (VERSION_ID_PATTERN.test(value)) return { kind: "id", id: value };
-  return { problem: `'${value}' is not a version reference; use a version id (ver_ followed by 22 characters), 'label:<clientInfo>', or 'current'` };
+  return { problem: versionRefProblem(value) };
+}
+
+/** What is wrong with a value that is not a version reference, and what to write instead. */
+function versionRefProblem(value: string): string {
+  const forms = "a version id (ver_ followed by 22 characters), 'label:<clientInfo>' or 'current'";
+  if (value.startsWith("ver_")) return `'${value}' is not a version id (ver_ followed by 22 characters); copy the id whole, or use 'label:<clientInfo>' or 'current'`;
+  if (/^[^\s:]+$/.test(value)) return `'${value}' is not a version reference; to name the version labelled '${value}', write 'label:${value}'. The forms are ${forms}`;
+  return `'${value}' is not a version reference; use ${forms}`;
 }
 
 export function describeVersionRef(ref: VersionRef): string {
