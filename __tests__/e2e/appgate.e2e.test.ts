@@ -113,4 +113,17 @@ describe("dist/index.js: complete-appliance-upgrade", () => {
     expect(run.summary).toMatch(/Still under way on the Controller.*gw-a1 \(installing\)/);
     expect(run.outputs["report-file"]).toBeTruthy();
   });
+
+  it("an address that reaches another Controller stops before any change, and a re-run ends the same clean way", async () => {
+    // ctrl-1 answers at 127.0.0.1 and its admin hostname is localhost; ctrl-2's admin hostname is 127.0.0.1, controller-url's host.
+    const f = await start({ "ctrl-2": { adminHostname: "127.0.0.1" } }, { primaryHost: "localhost" });
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const run = await runAction(inputs(f));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/::error.*controller-url's host '127\.0\.0\.1' also reaches Controller ctrl-1/);
+      expect(run.summary).toContain("Pre-flight stopped the run; nothing was changed");
+      expect(f.writes()).toEqual([]);
+      expect(CONTROLLERS.filter((c) => f.appliance(c).maintenance)).toEqual([]);
+    }
+  });
 });

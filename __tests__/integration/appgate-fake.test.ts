@@ -176,7 +176,7 @@ describe("fake Controller: maintenance mode", () => {
     ]);
   });
 
-  it("a Controller in maintenance refuses writes: with the primary in maintenance, every write through it answers 503", async () => {
+  it("a Controller in maintenance refuses writes: with the primary in maintenance, every write through it but maintenance mode's own answers 503", async () => {
     await start({}, { changeMs: 0 });
     const token = await login();
     expect((await call(`/appliances/${fake.idOf("ctrl-2")}/maintenance`, { method: "POST", token, body: { enabled: true } })).status).toBe(202);
@@ -184,9 +184,13 @@ describe("fake Controller: maintenance mode", () => {
     expect((await call(`/appliances/${fake.idOf("ctrl-1")}/maintenance`, { method: "POST", token, body: { enabled: true } })).status).toBe(202);
     expect((await statusList(token, "?name=ctrl-1"))[0]!.details.roles.controller?.maintenanceMode).toBe(true);
     expect((await complete(token, "gw-a2", false)).status).toBe(503);
-    expect((await call(`/appliances/${fake.idOf("ctrl-1")}/maintenance`, { method: "POST", token, body: { enabled: false } })).status).toBe(503);
+    expect((await call(`/appliances/${fake.idOf("gw-a2")}/upgrade`, { method: "DELETE", token })).status).toBe(503);
     expect((await call("/appliances", { token })).status).toBe(200);
     expect(fake.appliance("gw-a2").upgradeStatus).toBe("ready");
+    // Maintenance mode itself can still be turned off (else nothing could turn it off again); then writes are accepted.
+    expect((await call(`/appliances/${fake.idOf("ctrl-1")}/maintenance`, { method: "POST", token, body: { enabled: false } })).status).toBe(202);
+    expect(fake.appliance("ctrl-1").maintenance).toBe(false);
+    expect((await complete(token, "gw-a2", false)).status).toBe(202);
   });
 });
 

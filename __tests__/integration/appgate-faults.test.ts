@@ -72,7 +72,7 @@ describe("pre-flight and outputs", () => {
     const url = new URL(f.url);
     return runUpgrade(f, {
       config: { dryRun: true, controllerUrl: new URL(`http://localhost.localdomain:${url.port}`), apiBaseUrl: new URL(`${f.url}/admin`) },
-      resolveHost: async () => resolved,
+      resolveHost: async (h) => (h === "localhost.localdomain" ? resolved : Promise.reject(new Error(`getaddrinfo ENOTFOUND ${h}`))),
     });
   }
 

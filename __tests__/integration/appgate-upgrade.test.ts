@@ -241,7 +241,7 @@ describe("pre-flight", () => {
     const url = new URL(f.url);
     const run = await runUpgrade(f, {
       config: { controllerUrl: new URL(`http://localhost.localdomain:${url.port}`), apiBaseUrl: new URL(`${f.url}/admin`) },
-      resolveHost: async () => ["10.0.0.1", "10.0.0.2"],
+      resolveHost: async (h) => (h === "localhost.localdomain" ? ["10.0.0.1", "10.0.0.2"] : Promise.reject(new Error(`getaddrinfo ENOTFOUND ${h}`))),
     });
     expect(f.writes()).toEqual([]);
     expect(run.report.failure).toMatch(/resolves to more than one IPv4 address \(10\.0\.0\.1, 10\.0\.0\.2\)/);

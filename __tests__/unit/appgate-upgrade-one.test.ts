@@ -411,3 +411,33 @@ describe("upgradeAppliance: requests", () => {
     expect(clock.now() - rec.startedAt!).toBeLessThan(MIN);
   });
 });
+
+describe("upgradeAppliance: what an unfinished appliance was last seen doing", () => {
+  it("cancelled while switch-partition is under way: last seen is the `success` it had reached, not the `installing` before it", async () => {
+    const { clock, world, rec, go, controller } = setup();
+    world.lifecycle(5_000, 60_000);
+    world.onPost = (w, op) => {
+      if (op !== "switch-partition") return w.accept(op);
+      controller.abort();
+      return Promise.reject(new DOMException("This operation was aborted", "AbortError"));
+    };
+    const result = await clock.run(go());
+    expect(result).toEqual({ cancelled: true });
+    expect(rec.outcome).toBe("unfinished");
+    expect(rec.lastSeen).toBe("success");
+    expect(rec.reason).toMatch(/last seen: success/);
+  });
+
+  it("cancelled right after a complete was accepted: last seen says so, not the `ready` read before it", async () => {
+    const { clock, world, rec, go, controller } = setup();
+    world.lifecycle(60_000, 0);
+    world.onPost = (w, op) => {
+      const answer = w.accept(op);
+      queueMicrotask(() => controller.abort());
+      return answer;
+    };
+    await clock.run(go());
+    expect(rec.outcome).toBe("unfinished");
+    expect(rec.lastSeen).toBe("completing the upgrade of gw: accepted");
+  });
+});

@@ -60,7 +60,7 @@ export async function completeApplianceUpgrade(
       controllerHost: config.controllerUrl.hostname,
       maxUnavailable: config.maxUnavailable,
       resolveHost: options.resolveHost ?? resolveWithDns,
-      checkResolution: !isLoopbackHost(config.controllerUrl.hostname),
+      hostIsLoopback: isLoopbackHost(config.controllerUrl.hostname),
       requestTimeoutMs: timings.requestTimeoutMs,
       ...(config.appliances !== undefined ? { selection: config.appliances } : {}),
     });

@@ -2,7 +2,8 @@
  * What every call meets before its route, as the real Controller (and what stands in front of
  * it) does: a load balancer gone wrong (503), the primary Controller installing (502) or
  * rebooting (no answer), GET /version, the versioned Accept header (406), POST /login, the
- * Bearer token (401), and a Controller in maintenance mode refusing writes (503).
+ * Bearer token (401), and a Controller in maintenance mode refusing writes (503) other than
+ * maintenance-mode requests themselves.
  */
 import type { Exchange } from "../http-fake.ts";
 import { fail, jsonBody, reply } from "./answers.ts";
@@ -11,6 +12,7 @@ import { lagging } from "./fake-appliance.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const WRITES = new Set(["POST", "PUT", "DELETE", "PATCH"]);
+const MAINTENANCE = /^\/appliances\/[^/]+\/maintenance$/;
 
 /** Answers the call when the gate stops it (or it is /version or /login); false lets it through to its route. */
 export function gate(ex: Exchange, st: ControllerState, path: string, t: number): boolean {
@@ -53,8 +55,9 @@ export function gate(ex: Exchange, st: ControllerState, path: string, t: number)
     fail(ex, 401, "unauthorized", exp === undefined ? "Invalid token" : "Token expired");
     return true;
   }
-  // A Controller in maintenance mode refuses writes: the primary's refuses every write sent through it.
-  if (WRITES.has(ex.method) && primary?.maintenance) {
+  // A Controller in maintenance mode refuses writes: the primary's refuses every write sent through it,
+  // except a maintenance-mode request (else nothing could ever turn it off again).
+  if (WRITES.has(ex.method) && primary?.maintenance && !MAINTENANCE.test(path)) {
     st.events.push({ at: t, type: "refused", detail: `${ex.method} ${path}: the primary Controller is in maintenance mode` });
     fail(ex, 503, "service_unavailable", "Controller in maintenance mode");
     return true;

@@ -44,6 +44,7 @@ export async function sendChange(d: OpsDeps, t: Target, c: ChangeCall): Promise<
     let failure: unknown;
     try {
       const id = await c.send();
+      t.onSeen?.(`${c.what}: accepted`);
       return id !== undefined ? { changeId: id } : {};
     } catch (err) {
       if (isFatal(err) || isCancelled(err, d.signal)) throw err;
@@ -75,7 +76,10 @@ function settle(d: OpsDeps, t: Target, c: ChangeCall, maxLooks: number): Promise
     const r = await reach(d, c.look);
     if (!r.ok) return { done: false, seen: r.seen };
     looks++;
-    if (r.value.happened || !r.value.mayRetry || looks >= maxLooks) return { done: true, value: r.value };
+    if (r.value.happened || !r.value.mayRetry || looks >= maxLooks) {
+      t.onSeen?.(r.value.seen);
+      return { done: true, value: r.value };
+    }
     return { done: false, seen: r.value.seen };
   }, pollOptions(d, t, `${t.name} to show whether ${c.what} was accepted`));
 }

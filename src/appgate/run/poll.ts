@@ -11,8 +11,8 @@ export interface Backoff {
   maxMs: number;
 }
 
-/** What one look found: the awaited value, or what is seen instead (a short note). */
-export type Probe<T> = { done: true; value: T } | { done: false; seen: string };
+/** What one look found: the awaited value (and how it looks), or what is seen instead (a short note). */
+export type Probe<T> = { done: true; value: T; seen?: string } | { done: false; seen: string };
 
 export interface PollOptions {
   clock: Clock;

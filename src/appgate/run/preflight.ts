@@ -2,28 +2,18 @@
  * Pre-flight: sign in, read the fleet (appliances, live status, upgrade status of each) and plan.
  * Reads only; nothing here changes the collective.
  */
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import type { AppgateClient } from "../api/client.ts";
 import { isFatal, messageOf } from "../api/errors.ts";
+import { type AddressCheckOptions, checkAddresses } from "./address-check.ts";
 import type { FleetAppliance, UpgradePlan } from "../plan/model.ts";
 import { planUpgrade } from "../plan/plan.ts";
 import { isCancelled } from "../../runtime/clock.ts";
 
-export type ResolveHost = (hostname: string) => Promise<string[]>;
+export { type ResolveHost, resolveWithDns } from "./address-check.ts";
 
-export const resolveWithDns: ResolveHost = async (hostname) => (await lookup(hostname, { all: true })).map((a) => a.address);
-
-export interface PreflightOptions {
-  controllerHost: string;
+export interface PreflightOptions extends AddressCheckOptions {
   selection?: readonly string[];
   maxUnavailable: number;
-  resolveHost: ResolveHost;
-  /**
-   * Check that controller-url's host resolves to one address per family (false for an IP
-   * address or a loopback name, which cannot reach another Controller by DNS).
-   */
-  checkResolution: boolean;
   requestTimeoutMs: number;
 }
 
@@ -59,24 +49,7 @@ export async function preflight(client: AppgateClient, o: PreflightOptions): Pro
     maxUnavailable: o.maxUnavailable,
     ...(o.selection !== undefined ? { selection: o.selection } : {}),
   });
-  const host = o.controllerHost.replace(/^\[|\]$/g, "");
-  if (o.checkResolution && isIP(host) === 0) {
-    try {
-      const addresses = [...new Set(await o.resolveHost(host))];
-      // One address per family (as sdpctl checks): a dual-stack host has one IPv4 and one IPv6 address.
-      for (const family of [4, 6]) {
-        const same = addresses.filter((a) => isIP(a) === family);
-        if (same.length > 1) {
-          plan.problems.push(
-            `controller-url's host '${host}' resolves to more than one IPv${family} address (${same.join(", ")}): calls could reach another Controller. ` +
-              "Use an address that reaches the primary Controller only",
-          );
-        }
-      }
-    } catch (err) {
-      plan.warnings.push(`could not check how '${host}' resolves: ${messageOf(err)}`);
-    }
-  }
+  await checkAddresses(fleet, plan, o);
   return { fleet, plan };
 }
 

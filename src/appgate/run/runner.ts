@@ -3,11 +3,16 @@
  * another (the appliances of a batch in parallel). After a failure the stage finishes and
  * nothing after it starts; after cancellation nothing new starts and the appliances under way
  * are reported as such, not abandoned silently.
+ *
+ * A 503 (MisroutedError) means the address reaches a Controller in maintenance mode, not the
+ * primary: every Controller this run put into maintenance mode (and did not upgrade yet) gets
+ * maintenance mode turned off again before the run stops, so a wrong address never leaves a
+ * reachable Controller in maintenance mode.
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
-import { messageOf } from "../api/errors.ts";
-import type { UpgradePlan } from "../plan/model.ts";
+import { MisroutedError, messageOf } from "../api/errors.ts";
+import type { PlannedAppliance, UpgradePlan } from "../plan/model.ts";
 import type { ApplianceRecord } from "./records.ts";
 import { upgradeAppliance, type UpgradeOneDeps } from "./upgrade-one.ts";
 
@@ -33,6 +38,9 @@ export async function runPlan(
   };
   // Controllers in maintenance mode: those found in it (planned), then those put into it.
   const maintained = new Set(plan.stages.flatMap((s) => s.appliances).filter((p) => p.inMaintenance).map((p) => p.name));
+  // Put into maintenance mode by this run and not upgraded (so not out of it) yet.
+  const putIn = new Map<string, PlannedAppliance>();
+  let misrouted: MisroutedError | undefined;
 
   if (plan.maintenance.length > 0) {
     d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);
@@ -41,9 +49,11 @@ export async function runPlan(
         try {
           await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true);
           maintained.add(c.name);
+          putIn.set(c.id, c);
           return undefined;
         } catch (err) {
           if (isCancelled(err, d.signal)) return "cancelled";
+          if (err instanceof MisroutedError) misrouted ??= err;
           const r = rec(c.id);
           r.outcome = "failed";
           r.reason = `maintenance mode could not be turned on: ${messageOf(err)}`;
@@ -73,15 +83,53 @@ export async function runPlan(
       `${stage.label}: ${names.join(", ")}${stage.appliances.length > 1 ? ` (${stage.appliances.length} in parallel)` : ""}`,
     );
     const results = await Promise.all(stage.appliances.map((p) => upgradeAppliance(p, rec(p.id), d)));
-    for (const p of stage.appliances) if (rec(p.id).outcome === "upgraded") maintained.delete(p.name);
+    for (const p of stage.appliances) {
+      if (rec(p.id).outcome !== "upgraded") continue;
+      maintained.delete(p.name);
+      putIn.delete(p.id);
+    }
     const fatal = results.find((r) => r.fatal)?.fatal;
+    if (fatal instanceof MisroutedError) misrouted ??= fatal;
     const failed = stage.appliances.filter((p) => rec(p.id).outcome === "failed").map((p) => p.name);
     if (results.some((r) => r.cancelled) || d.signal.aborted) out.cancelled = true;
     if (fatal) out.stoppedBy = messageOf(fatal);
     else if (failed.length > 0) out.stoppedBy = `${failed.join(", ")} failed in ${stage.label.toLowerCase()}`;
     onChange();
   }
+  if (misrouted && putIn.size > 0 && !d.signal.aborted) {
+    const back = await leaveMaintenanceAgain([...putIn.values()], d);
+    for (const name of back.restored) maintained.delete(name);
+    out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name), back);
+    onChange();
+  }
   out.inMaintenance = [...maintained].sort();
   return out;
+}
+
+/** Turns maintenance mode off on Controllers this run put into it; says which ones it could not reach. */
+async function leaveMaintenanceAgain(ctrls: readonly PlannedAppliance[], d: UpgradeOneDeps): Promise<{ restored: string[]; unreached: string[] }> {
+  d.logger.warning(`Turning maintenance mode off again on ${ctrls.map((c) => c.name).join(", ")} (this run put them into it)`);
+  const results = await Promise.all(
+    ctrls.map(async (c) => {
+      try {
+        await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, false);
+        return { name: c.name, ok: true };
+      } catch (err) {
+        d.logger.warning(`${c.name}: maintenance mode could not be turned off again: ${messageOf(err)}`);
+        return { name: c.name, ok: false };
+      }
+    }),
+  );
+  return { restored: results.filter((r) => r.ok).map((r) => r.name).sort(), unreached: results.filter((r) => !r.ok).map((r) => r.name).sort() };
+}
+
+function misroutedMessage(err: MisroutedError, putIn: readonly string[], back: { restored: string[]; unreached: string[] }): string {
+  const parts = [
+    `${err.message}. controller-url reaches another Controller: a write was refused after this run put ${putIn.join(", ")} into maintenance mode, ` +
+      "so the Controller answering at that address is one of them, not the primary",
+  ];
+  if (back.restored.length > 0) parts.push(`maintenance mode was turned off again on ${back.restored.join(", ")}`);
+  if (back.unreached.length > 0) parts.push(`${back.unreached.join(", ")} could not be reached to turn maintenance mode off: do it by hand`);
+  return parts.join("; ");
 }
 

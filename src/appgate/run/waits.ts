@@ -31,7 +31,7 @@ export interface Target {
   deadline: number;
   /** The primary Controller: a change whose answer was lost is never sent to it again. */
   isPrimary?: boolean;
-  /** Told of every change in what is seen (for the record's lastSeen). */
+  /** Told of every change in what is seen, and of the awaited answer (for the record's lastSeen). */
   onSeen?: (seen: string) => void;
 }
 
@@ -105,7 +105,11 @@ function pollReachable<R, T>(
 ): Promise<T> {
   return pollUntil<T>(async () => {
     const r = await reach(d, read, opts.alsoUnreachable);
-    return r.ok ? judge(r.value) : { done: false, seen: r.seen };
+    if (!r.ok) return { done: false, seen: r.seen };
+    const p = judge(r.value);
+    // The awaited answer is what was seen last, too (not the answer before it).
+    if (p.done && p.seen !== undefined) t.onSeen?.(p.seen);
+    return p;
   }, pollOptions(d, t, awaiting, opts.delayFirst));
 }
 
@@ -136,7 +140,7 @@ export function waitUpgradeStatus(
     `${t.name} to reach ${awaiting}`,
     () => getUpgradeStatus(d, t),
     (s): Probe<UpgradeStatus> => {
-      if (accept(s)) return { done: true, value: s };
+      if (accept(s)) return { done: true, value: s, seen: s.status };
       if (s.status === "failed") throw new Error(`the upgrade failed${s.details ? `: ${s.details}` : ""} (upgrade status failed)`);
       return { done: false, seen: s.status };
     },
@@ -160,7 +164,7 @@ export function waitChange(d: OpsDeps, t: Target, changeId: string, what: string
     `${what} on ${t.name} to finish`,
     () => d.client.change(t, changeId, what, { timeoutMs: d.timings.requestTimeoutMs }),
     (c): Probe<ChangeStatus> => {
-      if (c.result === "success") return { done: true, value: c };
+      if (c.result === "success") return { done: true, value: c, seen: `${what}: done` };
       if (c.result === "failure") throw new Error(`${what} failed${c.details ? `: ${c.details}` : ""}`);
       return { done: false, seen: `${what}: ${c.status || "no status yet"}` };
     },
@@ -197,6 +201,6 @@ export function waitLive(
   };
   return pollReachable(d, t, `${t.name} to be ${awaiting}`, read, (s): Probe<ApplianceLiveStatus> => {
     if (!s) return { done: false, seen: "missing from the status list" };
-    return accept(s) ? { done: true, value: s } : { done: false, seen: show(s) };
+    return accept(s) ? { done: true, value: s, seen: show(s) } : { done: false, seen: show(s) };
   });
 }
