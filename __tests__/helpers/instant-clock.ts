@@ -9,14 +9,19 @@ import { type Clock, abortReason } from "../../src/runtime/clock.ts";
 export class InstantClock implements Clock {
   readonly waits: number[] = [];
   private offset = 0;
+  /** When set, time stands still at this instant except for sleeps and skips (for HTTP-date tests). */
+  private readonly frozenAt: number | undefined;
+  constructor(opts: { frozenAt?: number } = {}) {
+    this.frozenAt = opts.frozenAt;
+  }
   now(): number {
-    return Date.now() + this.offset;
+    return (this.frozenAt ?? Date.now()) + this.offset;
   }
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortReason(signal);
     this.waits.push(ms);
     // Concurrent sleepers share one timeline: time moves to the latest instant asked for.
-    this.offset = Math.max(this.offset, this.now() + Math.max(0, ms) - Date.now());
+    this.offset = Math.max(this.offset, this.now() + Math.max(0, ms) - (this.frozenAt ?? Date.now()));
     await nextMacrotask();
     if (signal?.aborted) throw abortReason(signal);
   }

@@ -45,13 +45,35 @@ describe("HttpClient retries", () => {
   });
 
   it("waits at least Retry-After (seconds and HTTP date) before the next attempt", async () => {
-    const clock = new InstantClock();
-    const date = new Date(Date.now() + 8000).toUTCString();
+    // Time stands still (on a whole second) so the HTTP date's one-second resolution is exact.
+    const clock = new InstantClock({ frozenAt: Date.parse("2026-01-01T00:00:00Z") });
+    const date = new Date(clock.now() + 8000).toUTCString();
     const s = await serve([status(429, { "retry-after": "3" }), status(503, { "retry-after": date }), ok]);
     const res = await client(clock).request({ method: "PUT", url: s.url, retry: "idempotent", body: "{}" });
     expect(res.status).toBe(200);
     expect(clock.waits[0]).toBeGreaterThanOrEqual(3000);
     expect(clock.waits[1]).toBeGreaterThanOrEqual(4000); // the date, less the 3 s already skipped
+  });
+
+  it("returns what the loop learnt: the attempts, and whether an earlier attempt may have acted", async () => {
+    const lost = await serve([drop, status(404)]);
+    expect(await client().retrying({ method: "DELETE", url: lost.url, retry: "idempotent" })).toMatchObject({
+      response: { status: 404 },
+      attempts: 2,
+      mayHaveActed: true,
+    });
+    server?.closeAllConnections();
+    server?.close();
+    const refused = await serve([status(503), status(429), ok]);
+    expect(await client().retrying({ method: "PUT", url: refused.url, retry: "idempotent", body: "{}" })).toMatchObject({
+      response: { status: 200 },
+      attempts: 3,
+      mayHaveActed: false,
+    });
+    server?.closeAllConnections();
+    server?.close();
+    const failed = await serve([status(500), ok]);
+    expect(await client().retrying({ method: "PUT", url: failed.url, retry: "idempotent", body: "{}" })).toMatchObject({ attempts: 2, mayHaveActed: true });
   });
 
   it("gives up after max attempts and returns the last answer", async () => {

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from "undici";
 import { type Clock, abortReason, isCancelled } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { type RetryPolicy, delayBeforeRetry } from "../runtime/retry-policy.ts";
+import { AbortWatch, exchange } from "./exchange.ts";
 import { type Retryability, TransportError, mayHaveActed, parseRetryAfter, shouldRetry, toTransportError } from "./retry.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
@@ -25,12 +26,20 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
-  /** Attempts made for this answer (set by request(); 1 for send()). */
-  attempts: number;
-  /** True when an earlier attempt failed in a way that the server may have acted on (its answer was lost). */
-  afterUncertainAttempt: boolean;
   text(): string;
   json<T = unknown>(): T;
+}
+
+/** What the retry loop learnt: the last answer, and how it got there. */
+export interface Retried {
+  response: HttpResponse;
+  /** Attempts made, this answer's included. */
+  attempts: number;
+  /**
+   * An earlier attempt failed in a way the server may have carried out (its answer was lost, or
+   * it was a 500/502/504): a 404 or 409 now may be that attempt's doing.
+   */
+  mayHaveActed: boolean;
 }
 
 export interface HttpClientOptions {
@@ -63,12 +72,7 @@ export class HttpClient {
   private readonly ownsDispatcher: boolean;
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
-  /**
-   * For each signal that exchanges in flight depend on (the run's, the bulk pool's), the abort
-   * functions of those exchanges. Each signal gets one listener for its whole life instead of an
-   * add and a remove per request: at 10,000 requests a second that churn costs CPU and memory.
-   */
-  private readonly watched = new WeakMap<AbortSignal, Set<(reason: Error) => void>>();
+  private readonly watch = new AbortWatch();
 
   constructor(opts: HttpClientOptions) {
     this.policy = opts.policy;
@@ -105,99 +109,37 @@ export class HttpClient {
     }
   }
 
-  /** The set of abort functions to call when `signal` aborts (listening to it once). */
-  private abortersOf(signal: AbortSignal): Set<(reason: Error) => void> {
-    let set = this.watched.get(signal);
-    if (!set) {
-      const aborters = new Set<(reason: Error) => void>();
-      signal.addEventListener(
-        "abort",
-        () => {
-          const reason = abortReason(signal);
-          for (const abort of [...aborters]) abort(reason);
-        },
-        { once: true },
-      );
-      this.watched.set(signal, aborters);
-      set = aborters;
-    }
-    return set;
-  }
-
-  /**
-   * One exchange through undici's dispatch API with a minimal handler: no stream per response,
-   * which keeps garbage (and so memory) low at 10,000 requests a second.
-   */
-  private dispatchOnce(req: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
-    const signals = [this.signal, req.signal !== this.signal ? req.signal : undefined].filter((x): x is AbortSignal => x !== undefined);
+  /** One exchange, its answer wrapped as an HttpResponse. */
+  private async dispatchOnce(req: HttpRequest, timeoutMs: number): Promise<HttpResponse> {
     const url = typeof req.url === "string" ? new URL(req.url) : req.url;
-    return new Promise<HttpResponse>((resolve, reject) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      let pendingAbort: Error | undefined;
-      let settled = false;
-      let status = 0;
-      let headers: Record<string, string> = {};
-      const chunks: Buffer[] = [];
-      // Ends the exchange at once, whatever phase it is in; before undici hands over a controller
-      // (still connecting), the promise settles now and the request is aborted when it starts.
-      const abort = (reason: Error): void => {
-        if (controller) controller.abort(reason);
-        else {
-          pendingAbort = reason;
-          settle(() => reject(reason));
-        }
-      };
-      // The timeout bounds the whole exchange: connect, TLS, headers and body.
-      const timer = setTimeout(() => abort(timeoutError(controller === undefined, timeoutMs)), timeoutMs);
-      const sets = signals.map((sig) => this.abortersOf(sig));
-      for (const set of sets) set.add(abort);
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        for (const set of sets) set.delete(abort);
-        fn();
-      };
-      this.dispatcher.dispatch(
-        {
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: req.method,
-          headers: typeof req.headers === "function" ? req.headers() : (req.headers ?? {}),
-          body: req.body ?? null,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        },
-        {
-          onRequestStart(c) {
-            controller = c;
-            const gone = signals.find((sig) => sig.aborted);
-            const early = pendingAbort ?? (gone ? abortReason(gone) : undefined);
-            if (early) c.abort(early);
-          },
-          onResponseStart(_c, statusCode, h) {
-            status = statusCode;
-            headers = flattenHeaders(h);
-          },
-          onResponseData(_c, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            settle(() => resolve(makeResponse(status, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
-          },
-          onResponseError(_c, err) {
-            settle(() => reject(err));
-          },
-        },
-      );
-    });
+    const signals = [this.signal, req.signal !== this.signal ? req.signal : undefined].filter((x): x is AbortSignal => x !== undefined);
+    const raw = await exchange(
+      this.dispatcher,
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: typeof req.headers === "function" ? req.headers() : (req.headers ?? {}),
+        body: req.body ?? null,
+        timeoutMs,
+        signals,
+      },
+      this.watch,
+    );
+    return makeResponse(raw.status, raw.headers, raw.body);
+  }
+
+  /** Sends with retries as `req.retry` allows: the last answer, whatever its status (see retrying()). */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    return (await this.retrying(req)).response;
   }
 
   /**
-   * Sends with retries as `req.retry` allows. Returns the last answer (whatever its status) or
-   * throws the last TransportError once the attempts are spent.
+   * The retry loop: sends with retries as `req.retry` allows. Returns the last answer (whatever
+   * its status) with what the loop learnt on the way, or throws the last TransportError once the
+   * attempts are spent.
    */
-  async request(req: HttpRequest): Promise<HttpResponse> {
+  async retrying(req: HttpRequest): Promise<Retried> {
     let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       let outcome: HttpResponse | TransportError;
@@ -207,21 +149,17 @@ export class HttpClient {
         if (!(err instanceof TransportError)) throw err;
         outcome = err;
       }
-      if (!(outcome instanceof TransportError)) {
-        outcome.attempts = attempt;
-        outcome.afterUncertainAttempt = uncertain;
-      }
       const failed = outcome instanceof TransportError || outcome.status >= 400;
       if (!failed || attempt >= this.policy.maxAttempts || !shouldRetry(req.retry, outcome)) {
         if (outcome instanceof TransportError) throw outcome;
-        return outcome;
+        return { response: outcome, attempts: attempt, mayHaveActed: uncertain };
       }
       const retryAfterMs =
         outcome instanceof TransportError ? undefined : parseRetryAfter(outcome.headers["retry-after"], this.clock.now());
       const delay = delayBeforeRetry(attempt, this.policy, retryAfterMs, this.random);
       if (delay === undefined) {
         if (outcome instanceof TransportError) throw outcome;
-        return outcome;
+        return { response: outcome, attempts: attempt, mayHaveActed: uncertain };
       }
       uncertain ||= mayHaveActed(outcome);
       const what = outcome instanceof TransportError ? outcome.message : `HTTP ${outcome.status}`;
@@ -245,11 +183,6 @@ export class HttpClient {
   async destroy(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
   }
-}
-
-/** The error of a request that ran out of time; before the request started it surely was not sent. */
-function timeoutError(beforeStart: boolean, ms: number): Error {
-  return Object.assign(new Error(`no answer within ${ms} ms`), { code: beforeStart ? "UND_ERR_CONNECT_TIMEOUT" : "ETIMEDOUT" });
 }
 
 /**
@@ -278,22 +211,11 @@ function pathOf(url: string | URL): string {
   return u.pathname;
 }
 
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-  }
-  return out;
-}
-
 export function makeResponse(status: number, headers: Record<string, string>, body: Buffer): HttpResponse {
   return {
     status,
     headers,
     body,
-    attempts: 1,
-    afterUncertainAttempt: false,
     text: () => body.toString("utf8"),
     json: <T>() => JSON.parse(body.toString("utf8")) as T,
   };

@@ -17,26 +17,22 @@ export async function deleteInstances(config: DeleteInstancesConfig, ctx: Operat
   const facts: [string, string][] = [["Machine", code(config.machine)]];
   await runInstanceBulk(
     {
-      operation: "delete-instances",
-      machine: config.machine,
-      settings: config,
-      succeededWord: "deleted",
-      title: `Delete instances of ${code(config.machine)}`,
-      facts,
-      candidates: valid,
-      preset,
-      scope: ENDPOINTS.deleteInstance.scope,
-      listSucceeded: true,
-      send: (name, signal) => api.deleteInstance(config.machine, name, signal),
-      checkMachine: () => api.checkMachine(config.machine),
-      classify: (res, afterUncertainAttempt) => {
-        if (res.status >= 200 && res.status < 300) return { kind: "succeeded" };
-        if (res.status === 404) {
-          // Gone after a try whose answer was lost: that try deleted it.
-          return afterUncertainAttempt ? { kind: "succeeded", detail: "confirmed gone after a retry" } : { kind: "skipped", reason: "already gone (404)" };
-        }
-        return failureOf(res);
+      job: { operation: "delete-instances", machine: config.machine, settings: config },
+      selection: { candidates: valid, preset },
+      protocol: {
+        scope: ENDPOINTS.deleteInstance.scope,
+        send: (name, signal) => api.deleteInstance(config.machine, name, signal),
+        checkMachine: () => api.checkMachine(config.machine),
+        classify: (res, earlierMayHaveActed) => {
+          if (res.status >= 200 && res.status < 300) return { kind: "succeeded" };
+          if (res.status === 404) {
+            // Gone after a try whose answer was lost: that try deleted it.
+            return earlierMayHaveActed ? { kind: "succeeded", detail: "confirmed gone after a retry" } : { kind: "skipped", reason: "already gone (404)" };
+          }
+          return failureOf(res);
+        },
       },
+      presentation: { succeededWord: "deleted", title: `Delete instances of ${code(config.machine)}`, facts, listSucceeded: true },
     },
     ctx,
   );

@@ -27,19 +27,15 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
 
   await runInstanceBulk(
     {
-      operation: "set-desired-version",
-      machine: config.machine,
-      settings: config,
-      succeededWord: "updated",
-      title: `Set desired version of ${code(config.machine)} to ${code(to.id)}`,
-      facts,
-      candidates,
-      preset,
-      scope: ENDPOINTS.setDesiredVersion.scope,
-      listSucceeded: false,
-      send: (name, signal) => api.setDesiredVersion(config.machine, name, to.id, signal),
-      checkMachine: () => api.checkMachine(config.machine),
-      classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
+      job: { operation: "set-desired-version", machine: config.machine, settings: config },
+      selection: { candidates, preset },
+      protocol: {
+        scope: ENDPOINTS.setDesiredVersion.scope,
+        send: (name, signal) => api.setDesiredVersion(config.machine, name, to.id, signal),
+        checkMachine: () => api.checkMachine(config.machine),
+        classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
+      },
+      presentation: { succeededWord: "updated", title: `Set desired version of ${code(config.machine)} to ${code(to.id)}`, facts, listSucceeded: false },
     },
     ctx,
   );

@@ -57,9 +57,9 @@ export class StateBackedTransport {
 
   /** A call with the HTTP layer's retries; a non-2xx answer becomes an ApiError. */
   async call<T, A extends readonly string[]>(ep: Endpoint<A>, call: Call<A>): Promise<T> {
-    const res = await this.opts.http.request(this.toRequest(ep, call));
+    const { response: res, mayHaveActed } = await this.opts.http.retrying(this.toRequest(ep, call));
     const step = ep.step(...call.args);
-    if (res.status < 200 || res.status >= 300) throw this.errorOf(ep, step, res);
+    if (res.status < 200 || res.status >= 300) throw this.errorOf(ep, step, res, mayHaveActed);
     let value: unknown;
     try {
       value = res.json();
@@ -92,8 +92,9 @@ export class StateBackedTransport {
     } while (cursor !== undefined);
   }
 
-  errorOf<A extends readonly string[]>(ep: Endpoint<A>, step: string, res: HttpResponse): ApiError {
-    return new ApiError(step, res.status, parseErrorBody(res.text()), ep.scope, ep.method !== "GET" && res.afterUncertainAttempt);
+  /** `mayHaveActed`: an earlier attempt of this call may have been carried out (its answer was lost). */
+  errorOf<A extends readonly string[]>(ep: Endpoint<A>, step: string, res: HttpResponse, mayHaveActed = false): ApiError {
+    return new ApiError(step, res.status, parseErrorBody(res.text()), ep.scope, ep.method !== "GET" && mayHaveActed);
   }
 
   private toRequest<A extends readonly string[]>(ep: Endpoint<A>, call: Call<A>): HttpRequest {
