@@ -7,7 +7,9 @@
  * How it works
  * - A single dispatcher (`pump`) starts attempts while fewer than `limit` are in flight. Items
  *   come from two places: retries that are due (first, so started items finish and their state
- *   is freed) and the next fresh item. No state exists for an item before its first attempt, and
+ *   is freed) and the next fresh item from the feed (feed.ts: a list, or an async source such as
+ *   a listing read page by page with a bounded read-ahead, so the first request goes out as soon
+ *   as the first page is in; the total is unknown until the source ends). No state exists for an item before its first attempt, and
  *   none after its outcome has been handed to `onOutcome`: memory is O(in flight + waiting).
  * - An item waiting for its backoff holds no slot: it sits in a min-heap ordered by due time,
  *   and one clock timer (not one per item) wakes the dispatcher at the earliest due time.
@@ -34,6 +36,7 @@ import { formatDuration } from "../runtime/duration.ts";
 import type { RetryPolicy } from "../runtime/retry-policy.ts";
 import { AimdLimit } from "./aimd.ts";
 import { DueHeap } from "./due-heap.ts";
+import { ItemFeed } from "./feed.ts";
 import { type ItemState, codeOf, errorMessage, newState, statusFields } from "./item-state.ts";
 import { ProgressSchedule, progressOf, realTicker } from "./progress.ts";
 import { planRetry } from "./retry-plan.ts";
@@ -45,6 +48,7 @@ import {
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_PROGRESS_INTERVAL_MS,
   DEFAULT_RATE_LIMITED_RETRIES,
+  DEFAULT_READ_AHEAD,
   type ItemOutcome,
 } from "./types.ts";
 import { WakeTimer } from "./wake-timer.ts";
@@ -56,8 +60,8 @@ export async function runBulk(opts: BulkOptions): Promise<BulkResult> {
 
 class BulkRun {
   private readonly o: BulkOptions;
-  private readonly items: readonly string[];
-  private readonly total: number;
+  /** The items: a list, or a source read as the run goes (bounded read-ahead). */
+  private readonly feed: ItemFeed;
   private readonly policy: RetryPolicy;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -66,7 +70,6 @@ class BulkRun {
 
   /** The adaptive concurrency limit. */
   private readonly limit: AimdLimit;
-  private cursor = 0;
   private readonly inFlight = new Set<ItemState>();
   private readonly waiting = new DueHeap<ItemState>();
   private pausedUntil = 0;
@@ -92,8 +95,11 @@ class BulkRun {
   constructor(o: BulkOptions) {
     this.limit = new AimdLimit(o.concurrency);
     this.o = o;
-    this.items = o.items;
-    this.total = o.items.length;
+    this.feed = new ItemFeed(o.items, {
+      readAhead: o.readAhead ?? Math.max(DEFAULT_READ_AHEAD, 4 * o.concurrency),
+      onReady: () => this.pump(),
+      onError: (err) => this.fail(err),
+    });
     this.policy = o.policy;
     this.clock = o.clock;
     this.random = o.random ?? Math.random;
@@ -105,7 +111,7 @@ class BulkRun {
     this.progress = new ProgressSchedule({
       startedAt: this.startedAt,
       intervalMs: o.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
-      emit: onProgress && ((now) => onProgress(progressOf(this.counts, this.total, this.limit.current, now - this.startedAt))),
+      emit: onProgress && ((now) => onProgress(progressOf(this.counts, this.feed.total, this.limit.current, now - this.startedAt))),
       onError: (err) => this.fail(err),
     });
     this.wake = new WakeTimer(this.clock, () => this.pump());
@@ -134,7 +140,7 @@ class BulkRun {
       cancelledItems: this.counts.cancelled,
       cancelled: this.cancelling,
       elapsedMs: this.clock.now() - this.startedAt,
-      total: this.total,
+      total: this.feed.seen,
       finalConcurrency: this.limit.current,
       minConcurrency: this.limit.lowest,
       rateLimitedResponses: this.rateLimitedResponses,
@@ -153,18 +159,20 @@ class BulkRun {
       }
       const head = this.waiting.peek();
       let st: ItemState;
+      let fresh: string | undefined;
       if (head !== undefined && head.dueAt <= now) {
         this.waiting.pop();
         st = head;
-      } else if (this.cursor < this.total) {
-        st = newState(this.items[this.cursor++]!, now);
+      } else if ((fresh = this.feed.take()) !== undefined) {
+        st = newState(fresh, now);
       } else {
+        // Nothing due and nothing at hand: a retry's time, or the source's next item, wakes us.
         if (head !== undefined) this.wake.wakeAt(head.dueAt);
         break;
       }
       this.start(st, now);
     }
-    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.cursor >= this.total) this.finish();
+    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.feed.exhausted) this.finish();
   }
 
   private start(st: ItemState, now: number): void {
@@ -295,7 +303,7 @@ class BulkRun {
     this.attemptCtl.abort(reason instanceof Error ? reason : new CancelledError("the run was cancelled"));
     this.wake.stop();
     for (let st = this.waiting.pop(); st !== undefined; st = this.waiting.pop()) this.finalizeCancelled(st);
-    while (this.cursor < this.total) this.finalizeCancelled(newState(this.items[this.cursor++]!, 0));
+    for (const name of this.feed.stop()) this.finalizeCancelled(newState(name, 0));
     if (this.inFlight.size === 0) {
       this.finish();
       return;

@@ -3,7 +3,8 @@ import { formatDuration } from "../runtime/duration.ts";
 /** Where a bulk run stands, for progress lines. */
 export interface Progress {
   done: number;
-  total: number;
+  /** Undefined while the items are still being read (a listing not yet at its end). */
+  total: number | undefined;
   succeeded: number;
   skipped: number;
   failed: number;
@@ -19,7 +20,7 @@ export interface Progress {
 /** The progress of a run from its counts. */
 export function progressOf(
   counts: { succeeded: number; skipped: number; failed: number },
-  total: number,
+  total: number | undefined,
   concurrency: number,
   elapsedMs: number,
 ): Progress {
@@ -32,14 +33,24 @@ export function progressOf(
     skipped: counts.skipped,
     failed: counts.failed,
     ratePerSec,
-    etaMs: ratePerSec > 0 ? Math.round(((total - done) / ratePerSec) * 1000) : undefined,
+    etaMs: ratePerSec > 0 && total !== undefined ? Math.round(((total - done) / ratePerSec) * 1000) : undefined,
     concurrency,
     elapsedMs,
   };
 }
 
-/** One progress line: `1234/10000 done (12.3%), 850/s, 3 failed, ETA 10 s, concurrency 32`. */
+/**
+ * One progress line: `1234/10000 done (12.3%), 850/s, 3 failed, ETA 10 s, concurrency 32`; while
+ * the items are still being read: `1234 done (total unknown: still reading the list), 850/s, …`.
+ */
 export function formatProgress(p: Progress): string {
+  if (p.total === undefined) {
+    const parts = [`${p.done} done (total unknown: still reading the list)`, `${formatRate(p.ratePerSec)}/s`];
+    if (p.skipped > 0) parts.push(`${p.skipped} skipped`);
+    if (p.failed > 0) parts.push(`${p.failed} failed`);
+    parts.push(`concurrency ${p.concurrency}`);
+    return parts.join(", ");
+  }
   const pct = p.total === 0 ? 100 : (p.done / p.total) * 100;
   const parts = [`${p.done}/${p.total} done (${pct.toFixed(1)}%)`, `${formatRate(p.ratePerSec)}/s`];
   if (p.skipped > 0) parts.push(`${p.skipped} skipped`);

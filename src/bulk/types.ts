@@ -50,7 +50,13 @@ export interface ItemOutcome {
 }
 
 export interface BulkOptions {
-  items: readonly string[];
+  /**
+   * The items: a list, or an async source read while the run goes (each item is started as soon
+   * as it is read). A source that throws stops the run like a callback that throws.
+   */
+  items: readonly string[] | AsyncIterable<string>;
+  /** Items read ahead of the scheduler from an async source; default max(256, 4 × concurrency). */
+  readAhead?: number;
   /** The most attempts in flight at once: the ceiling the adaptive limit starts at. */
   concurrency: number;
   policy: RetryPolicy;
@@ -90,6 +96,7 @@ export interface BulkResult {
   cancelledItems: number;
   cancelled: boolean;
   elapsedMs: number;
+  /** Items the run had (for a source: read before it ended or the run was cancelled). */
   total: number;
   finalConcurrency: number;
   minConcurrency: number;
@@ -103,3 +110,4 @@ export const CANCELLED_REASON = "not done: the run was cancelled";
 export const DEFAULT_RATE_LIMITED_RETRIES = 20;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 export const DEFAULT_CANCEL_GRACE_MS = 1000;
+export const DEFAULT_READ_AHEAD = 256;

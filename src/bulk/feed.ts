@@ -1,0 +1,115 @@
+/**
+ * Where the scheduler takes its items from: a list known up front, or an async source read as
+ * the run goes (a listing page by page) with a bounded read-ahead, so the first item can start
+ * as soon as the source yields it and memory stays flat whatever the source's length.
+ */
+export class ItemFeed {
+  private readonly list: readonly string[] | undefined;
+  private readonly source: AsyncIterator<string> | undefined;
+  private readonly readAhead: number;
+  private readonly onReady: () => void;
+  private readonly onError: (err: unknown) => void;
+  private buffer: string[] = [];
+  private head = 0;
+  /** Items taken from a list, or read from the source. */
+  private count = 0;
+  private ended = false;
+  private stopped = false;
+  private reading = false;
+
+  constructor(items: readonly string[] | AsyncIterable<string>, opts: { readAhead: number; onReady: () => void; onError: (err: unknown) => void }) {
+    this.readAhead = Math.max(1, opts.readAhead);
+    this.onReady = opts.onReady;
+    this.onError = opts.onError;
+    if (isList(items)) {
+      this.list = items;
+      this.ended = true;
+    } else {
+      this.source = items[Symbol.asyncIterator]();
+    }
+  }
+
+  /** The number of items, once known (a list at once, a source when it has ended). */
+  get total(): number | undefined {
+    if (this.list) return this.list.length;
+    return this.ended ? this.count : undefined;
+  }
+
+  /** Items read so far (a list: all of them). */
+  get seen(): number {
+    return this.list ? this.list.length : this.count;
+  }
+
+  /** No item is left and none will come. */
+  get exhausted(): boolean {
+    if (this.list) return this.count >= this.list.length || this.stopped;
+    return (this.ended || this.stopped) && this.head >= this.buffer.length;
+  }
+
+  /** The next item if one is at hand; undefined when none is (yet: see `exhausted`). */
+  take(): string | undefined {
+    if (this.stopped) return undefined;
+    if (this.list) return this.count < this.list.length ? this.list[this.count++] : undefined;
+    if (this.head >= this.buffer.length) {
+      this.fill();
+      return undefined;
+    }
+    const item = this.buffer[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    this.fill();
+    return item;
+  }
+
+  /** Stops reading; returns the items at hand that were never taken (to be accounted for). */
+  stop(): string[] {
+    if (this.stopped) return [];
+    this.stopped = true;
+    const left = this.list ? this.list.slice(this.count) : this.buffer.slice(this.head);
+    if (this.list) this.count = this.list.length;
+    this.buffer = [];
+    this.head = 0;
+    // Ends the source (a listing generator stops asking for pages); its answer is not awaited.
+    if (this.source && !this.ended) this.source.return?.().catch(() => undefined);
+    return left;
+  }
+
+  /** Reads from the source until the read-ahead is full; one read loop at a time. */
+  fill(): void {
+    if (!this.source || this.reading || this.ended || this.stopped) return;
+    if (this.buffer.length - this.head >= this.readAhead) return;
+    this.reading = true;
+    void this.readLoop();
+  }
+
+  private async readLoop(): Promise<void> {
+    const source = this.source!;
+    try {
+      while (!this.stopped && this.buffer.length - this.head < this.readAhead) {
+        const r = await source.next();
+        if (this.stopped) return;
+        if (r.done) {
+          this.ended = true;
+          break;
+        }
+        this.buffer.push(r.value);
+        this.count++;
+        // The first item of an empty buffer can start now.
+        if (this.buffer.length - this.head === 1) this.onReady();
+      }
+    } catch (err) {
+      this.ended = true;
+      this.reading = false;
+      this.onError(err);
+      return;
+    }
+    this.reading = false;
+    this.onReady();
+  }
+}
+
+function isList(items: readonly string[] | AsyncIterable<string>): items is readonly string[] {
+  return Array.isArray(items);
+}
