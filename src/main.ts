@@ -1,9 +1,9 @@
 import * as core from "@actions/core";
-import * as github from "@actions/github";
 import { tmpdir } from "node:os";
 import { type Config, SECRET_INPUTS, buildConfig } from "./config/config.ts";
 import { InputError } from "./config/inputs.ts";
 import { HttpClient } from "./http/client.ts";
+import { type ProxySettings, proxySecrets, proxySettingsFromEnv } from "./http/proxy.ts";
 import { defaultRetryPolicy } from "./runtime/retry-policy.ts";
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
 import type { OperationContext, RunEnv } from "./operations/context.ts";
@@ -34,15 +34,21 @@ function addSecret(secret: string): void {
   core.setSecret(secret);
 }
 
-function runEnv(): RunEnv {
-  const ctx = github.context;
-  const repository = process.env.GITHUB_REPOSITORY ?? "";
+/**
+ * The run's facts from the runner's variables. Links use GITHUB_SERVER_URL, so they point at the
+ * GitHub Enterprise Server the run is on. (Not @actions/github: it builds an HTTP client with the
+ * proxy settings as it loads, and an unusable proxy variable would crash the step before it starts.)
+ */
+export function runEnv(env: Record<string, string | undefined> = process.env): RunEnv {
+  const repository = env.GITHUB_REPOSITORY ?? "";
+  const serverUrl = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
+  const runId = env.GITHUB_RUN_ID ?? "";
   return {
-    sha: ctx.sha ?? "",
+    sha: env.GITHUB_SHA ?? "",
     repository,
-    serverUrl: ctx.serverUrl,
-    runUrl: repository && ctx.runId ? `${ctx.serverUrl}/${repository}/actions/runs/${ctx.runId}` : "",
-    tempDir: process.env.RUNNER_TEMP || tmpdir(),
+    serverUrl,
+    runUrl: repository && /^\d+$/.test(runId) ? `${serverUrl}/${repository}/actions/runs/${runId}` : "",
+    tempDir: env.RUNNER_TEMP || tmpdir(),
   };
 }
 
@@ -52,7 +58,11 @@ export async function run(): Promise<void> {
   // Before anything can echo them, even an input error.
   for (const name of SECRET_INPUTS) addSecret(core.getInput(name, { trimWhitespace: false }));
   let config: Config;
+  let proxy: ProxySettings;
   try {
+    proxy = proxySettingsFromEnv(process.env);
+    // Before anything else is logged.
+    for (const secret of proxySecrets(proxy)) addSecret(secret);
     config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository, inputNames: inputNamesSet() });
   } catch (err) {
     // Nothing was sent. Say so where a person looks: the annotation and the job summary.
@@ -63,6 +73,9 @@ export async function run(): Promise<void> {
     return;
   }
   for (const secret of config.secrets) addSecret(secret);
+  for (const [scheme, p] of [["https", proxy.https], ["http", proxy.http]] as const) {
+    if (p) coreLogger.info(`${scheme}:// requests go through the proxy ${p.shown} (${p.variable})${proxy.noProxy.length > 0 ? ", except hosts NO_PROXY names" : ""}.`);
+  }
 
   const report = new RunReport();
   const controller = new AbortController();
@@ -73,6 +86,7 @@ export async function run(): Promise<void> {
     policy: { ...defaultRetryPolicy, maxAttempts: "http" in config ? config.http.maxAttempts : defaultRetryPolicy.maxAttempts },
     ...("http" in config ? { requestTimeoutMs: config.http.requestTimeoutMs } : {}),
     ...("caCertificate" in config && config.caCertificate ? { ca: config.caCertificate } : {}),
+    proxy,
   });
   const ctx: OperationContext = {
     http,
@@ -142,5 +156,5 @@ function inputNamesSet(): string[] {
 
 /** Errors whose message says it all; anything else also gets its stack in the debug log. */
 function isExpected(err: Error): boolean {
-  return ["ApiError", "UploadError", "InputError", "CodeBundleError", "VersionResolutionError", "TransportError"].includes(err.name);
+  return ["ApiError", "UploadError", "InputError", "CodeBundleError", "VersionResolutionError", "TransportError", "ProxyError"].includes(err.name);
 }

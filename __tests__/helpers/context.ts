@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpClient } from "../../src/http/client.ts";
+import type { ProxySettings } from "../../src/http/proxy.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "../../src/runtime/retry-policy.ts";
 import type { OperationContext } from "../../src/operations/context.ts";
 import { RunReport } from "../../src/report/run-report.ts";
@@ -19,7 +20,7 @@ export interface TestContext {
 }
 
 /** An OperationContext wired for tests: real HTTP to loopback, a clock that never waits, a memory logger. */
-export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>; requestTimeoutMs?: number } = {}): TestContext {
+export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>; requestTimeoutMs?: number; proxy?: ProxySettings } = {}): TestContext {
   const clock = opts.clock ?? new InstantClock();
   const logger = new MemoryLogger();
   const report = new RunReport();
@@ -31,6 +32,7 @@ export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>
     signal: controller.signal,
     policy: { ...defaultRetryPolicy, ...opts.policy },
     ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
   });
   const ctx: OperationContext = {
     http,

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher } from "undici";
 import { type Clock, abortReason, isCancelled } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { ProxyRouter, type ProxySettings } from "./proxy.ts";
 import { type RetryPolicy, delayBeforeRetry } from "../runtime/retry-policy.ts";
 import { AbortWatch, exchange } from "./exchange.ts";
 import { type Retryability, TransportError, mayHaveActed, parseRetryAfter, shouldRetry, toTransportError } from "./retry.ts";
@@ -54,6 +55,8 @@ export interface HttpClientOptions {
   /** Extra PEM certificate authority to trust (TLS checks stay on). */
   ca?: string;
   random?: () => number;
+  /** Proxies from the environment (proxySettingsFromEnv); none when absent. */
+  proxy?: ProxySettings;
   /** For tests: a dispatcher of their own instead of the keep-alive Agent. */
   dispatcher?: Dispatcher;
 }
@@ -82,16 +85,18 @@ export class HttpClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.random = opts.random ?? Math.random;
     this.ownsDispatcher = !opts.dispatcher;
+    const agentOptions: Agent.Options = {
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
+      headersTimeout: this.requestTimeoutMs,
+      bodyTimeout: this.requestTimeoutMs,
+    };
     this.dispatcher =
       opts.dispatcher ??
-      new Agent({
-        keepAliveTimeout: 10_000,
-        keepAliveMaxTimeout: 60_000,
-        connectTimeout: opts.connectTimeoutMs ?? 10_000,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
-        ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
-      });
+      (opts.proxy?.http || opts.proxy?.https
+        ? new ProxyRouter(opts.proxy, agentOptions, opts.ca)
+        : new Agent({ ...agentOptions, ...(opts.ca ? { connect: { ca: opts.ca } } : {}) }));
   }
 
   /** One attempt. Throws TransportError on a network failure, the abort reason on cancellation. */

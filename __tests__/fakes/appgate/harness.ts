@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppgateConfig } from "../../../src/config/appgate.ts";
 import { HttpClient } from "../../../src/http/client.ts";
+import type { ProxySettings } from "../../../src/http/proxy.ts";
 import { completeApplianceUpgrade, type UpgradeRunOptions } from "../../../src/operations/complete-appliance-upgrade.ts";
 import type { OperationContext } from "../../../src/operations/context.ts";
 import { RunReport } from "../../../src/report/run-report.ts";
@@ -58,6 +59,8 @@ export interface HarnessOptions extends UpgradeRunOptions {
   controller?: AbortController;
   /** Where the report file goes (default a fresh temporary folder). */
   tempDir?: string;
+  /** Proxies, as main.ts reads them from the environment. */
+  proxy?: ProxySettings;
 }
 
 export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}): Promise<HarnessRun> {
@@ -72,6 +75,7 @@ export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}
     policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
     signal: controller.signal,
     ...(config.caCertificate ? { ca: config.caCertificate } : {}), // as main.ts does
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
   });
   const ctx: OperationContext = {
     http,
