@@ -28,7 +28,8 @@ export interface ActionRun {
 }
 
 export interface RunOptions {
-  env?: Record<string, string>;
+  /** Extra variables; undefined removes one the runner would set (e.g. GITHUB_STEP_SUMMARY on an old GHES). */
+  env?: Record<string, string | undefined>;
   /** Send this signal once `when(stdout)` is true (e.g. a progress line appeared). */
   signal?: { name: NodeJS.Signals; when: (stdout: string) => boolean };
   timeoutMs?: number;
@@ -48,7 +49,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   const { mkdir } = await import("node:fs/promises");
   await mkdir(runnerTemp);
 
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? dir,
     GITHUB_OUTPUT: outputFile,
@@ -61,6 +62,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     GITHUB_ACTIONS: "true",
     ...opts.env,
   };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   // As the runner does: every input with a default in action.yml is set, then the step's own.
   for (const [name, value] of Object.entries({ ...ACTION_DEFAULTS, ...inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
 

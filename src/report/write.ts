@@ -18,7 +18,10 @@ export async function writeReport(report: RunReport): Promise<void> {
   const failure = report.failure === undefined ? undefined : redact(report.failure);
   const blocks = report.summary.map(redact);
   if (failure !== undefined) blocks.push(`> [!CAUTION]\n> **Failed:** ${failure.replace(/\r?\n|\r/g, " ")}`);
-  if (blocks.length > 0 && process.env.GITHUB_STEP_SUMMARY) {
+  if (blocks.length > 0 && !process.env.GITHUB_STEP_SUMMARY) {
+    // GitHub Enterprise Server before 3.6 has no job summaries: the log and outputs carry the result.
+    core.info("No job summary is written: this runner does not provide GITHUB_STEP_SUMMARY (GitHub Enterprise Server before 3.6).");
+  } else if (blocks.length > 0) {
     try {
       await core.summary.addRaw(blocks.join("\n\n"), true).write();
     } catch (err) {
