@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { signApiKeyToken } from "../../src/statebacked/token.ts";
 import { buildUploadForm } from "../../src/statebacked/upload-form.ts";
-import { type FakeStateBacked, ROUTES, SCOPES_ALL, startFakeStateBacked } from "../fakes/statebacked/server.ts";
+import { type FakeStateBacked, ROUTES, SCOPES_ALL, TOP_ROUTES, startFakeStateBacked } from "../fakes/statebacked/server.ts";
 
 /** The fake refuses what the real service refuses; otherwise a green suite would prove nothing. */
 const KEY = { keyId: "sbk_strict", secret: "sbsec_strict", orgId: "org_s", scopes: [...SCOPES_ALL] };
@@ -175,7 +175,7 @@ describe("fake API strictness", () => {
 });
 
 describe("fake route table", () => {
-  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s refuses a key without its scope (403 missing-scope) and sends nothing to the handler", async (_, route) => {
+  it.each([...ROUTES, ...TOP_ROUTES].map((r) => [`${r.method} ${r.path}`, r] as const))("%s refuses a key without its scope (403 missing-scope) and sends nothing to the handler", async (_, route) => {
     const narrow = { keyId: "sbk_narrow", secret: "sbsec_narrow", orgId: "org_s", scopes: SCOPES_ALL.filter((s) => s !== route.scope) };
     const f = await startFakeStateBacked({ keys: [narrow] });
     try {

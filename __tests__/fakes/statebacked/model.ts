@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./jwt.ts";
+import type { LogStore } from "./logs.ts";
 
 /** The fake State Backed's records and options, and the rules that several routes share. */
 
@@ -10,6 +11,7 @@ export const SCOPES_ALL = [
   "instances.write",
   "instances.admin",
   "indexes.read",
+  "logs.read",
 ] as const;
 
 export interface VersionRec {
@@ -32,6 +34,8 @@ export interface InstanceRec {
   status: "running" | "paused";
   versionId: string;
   desiredVersionId?: string;
+  /** When the desired version was last set (the fake's clock). */
+  desiredAt?: number;
   /** Index values by index name (what the version's index selectors would extract). */
   indexValues?: Record<string, string>;
 }
@@ -101,6 +105,8 @@ export interface FakeOptions {
   migrationIdKey?: "machineVersionMigrationId" | "machineVersionId";
   /** Status for a bad or expired token: the wire notes say to expect 401 or 403. */
   badTokenStatus?: 401 | 403;
+  /** How long after it is written a log entry can be read (the service: about a minute). Default 60,000. */
+  logDelayMs?: number;
 }
 
 export const SLUG = /^[a-zA-Z0-9_-]{1,128}$/;
@@ -139,4 +145,8 @@ export interface FakeState {
   /** A strictly increasing timestamp, so "newest" is well defined. */
   stamp(): string;
   newId(prefix: string): string;
+  /** The entries `GET /logs` serves. */
+  readonly logs: LogStore;
+  /** The desired version of an instance was just set (the upgrade test controls watch it). */
+  noteDesired(machine: string, slug: string): void;
 }

@@ -78,6 +78,8 @@ export const READ_AND_INSTANCE_ROUTES: Route[] = [
         return c.send(400, { error: "no migration path to the target version", code: "no-migration-path" });
       }
       inst.desiredVersionId = target;
+      inst.desiredAt = c.fake.now();
+      c.fake.noteDesired(c.machine.name, slug);
       c.send(201);
     },
   },

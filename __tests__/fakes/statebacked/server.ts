@@ -6,7 +6,10 @@ import type { FakeOptions, FakeState, MachineRec, MigrationRec, Provisional, Req
 import { SLUG } from "./model.ts";
 import { PUBLISH_ROUTES } from "./publish-routes.ts";
 import { READ_AND_INSTANCE_ROUTES, type Route, matchRoute } from "./routes.ts";
+import { TOP_ROUTES } from "./log-routes.ts";
+import { LogStore } from "./logs.ts";
 import { Signer } from "./signed-ids.ts";
+import { Upgrades } from "./upgrades.ts";
 import { handleUpload } from "./uploads.ts";
 
 export type { FaultAction, FaultRule } from "../http-fake.ts";
@@ -27,6 +30,7 @@ export type { FakeOptions, InstanceRec, MachineRec, MigrationRec, RequestRecord,
 
 /** Every route of the API: a new endpoint is one row in one of these tables. */
 export const ROUTES: readonly Route[] = [...READ_AND_INSTANCE_ROUTES, ...PUBLISH_ROUTES];
+export { TOP_ROUTES };
 
 export class FakeStateBacked implements FakeState {
   readonly machines = new Map<string, MachineRec>();
@@ -42,6 +46,9 @@ export class FakeStateBacked implements FakeState {
   answered = 0;
   serviceMsTotal = 0;
   rejectedOverCap = 0;
+  /** The entries `GET /logs` serves; tests write to it directly or through versionLogs. */
+  readonly logs: LogStore;
+  private readonly upgrades: Upgrades;
   url = "";
   /** The upload endpoint's origin: a listener of its own, as a bucket is another host. */
   uploadOrigin = "";
@@ -53,6 +60,8 @@ export class FakeStateBacked implements FakeState {
   constructor(opts: FakeOptions = {}) {
     this.opts = opts;
     for (const k of opts.keys ?? []) this.keys.set(k.keyId, k);
+    this.logs = new LogStore(opts.logDelayMs ?? 60_000);
+    this.upgrades = new Upgrades(this.logs);
   }
 
   async start(): Promise<this> {
@@ -112,6 +121,32 @@ export class FakeStateBacked implements FakeState {
   addInstances(machine: string, names: Iterable<string>, versionId: string): void {
     const m = this.machine(machine);
     for (const slug of names) m.instances.set(slug, { slug, createdAt: this.stamp(), status: "running", versionId });
+  }
+
+  // ---------- upgrades over time (test controls) ----------
+
+  /**
+   * An instance runs its desired version this long after it was set (its "next event"), settled
+   * before the fake answers its next request; undefined (the default): never by itself.
+   */
+  get upgradeAfterMs(): number | undefined {
+    return this.upgrades.afterMs;
+  }
+  set upgradeAfterMs(ms: number | undefined) {
+    this.upgrades.afterMs = ms;
+  }
+  /** What a version writes when an instance starts running it (entries per instance). */
+  get versionLogs(): Map<string, { stderr?: number; stdout?: number }> {
+    return this.upgrades.versionLogs;
+  }
+  /** Moves instances to their desired version now (all that have one, or those `which` picks). */
+  upgradeNow(machine: string, which: (slug: string) => boolean = () => true): number {
+    let moved = 0;
+    for (const inst of this.machine(machine).instances.values()) if (which(inst.slug) && this.upgrades.move(machine, inst, this.now())) moved++;
+    return moved;
+  }
+  noteDesired(machine: string, slug: string): void {
+    this.upgrades.noteDesired(machine, slug);
   }
 
   machine(name: string): MachineRec {
@@ -176,7 +211,13 @@ export class FakeStateBacked implements FakeState {
     if (!scopes) return;
     const json = jsonBody(ex);
     if (json === "refused") return;
+    this.upgrades.settle(this.machines, this.now());
     const seg = ex.path.split("/").slice(1).map(decodeURIComponent);
+    const top = TOP_ROUTES.find((r) => r.method === ex.method && r.path === ex.path);
+    if (top) {
+      if (!scopes.includes(top.scope)) return send(403, { error: `missing scope ${top.scope}`, code: "missing-scope" });
+      return top.handle({ fake: this, ex, send });
+    }
     if (seg[0] !== "machines" || seg.length < 2) return send(404, { error: "not found" });
     if (!SLUG.test(seg[1]!)) return send(400, { error: "invalid machine name", code: "invalid-parameter", parameter: "machineSlug" });
     const match = matchRoute(ROUTES, ex.method, seg);
