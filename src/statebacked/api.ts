@@ -21,6 +21,24 @@ export interface InstanceInfo {
   machineVersion: VersionInfo;
 }
 
+/** One entry of `GET /logs`. */
+export interface LogEntry {
+  timestamp: string;
+  orgId: string;
+  machineName: string;
+  instanceName: string;
+  machineVersionId: string;
+  outputType: "stdout" | "stderr";
+  /** Raw output, possibly several lines. */
+  log: string;
+}
+
+/** One answer of `GET /logs`: call again with `from = maxTimestamp` for more. */
+export interface LogPage {
+  maxTimestamp: string;
+  logs: LogEntry[];
+}
+
 export interface ProvisionalUpload {
   /** Signed id, only for the finalize URL. */
   signedId: string;
@@ -68,6 +86,30 @@ export class StateBackedApi {
   /** Every instance of the machine, page by page. */
   listInstances(machine: string): AsyncGenerator<InstanceInfo[]> {
     return this.t.pages(ENDPOINTS.listInstances, { args: [machine] }, (r: { instances: InstanceInfo[]; cursor?: string }) => r.instances);
+  }
+
+  /**
+   * One call of `GET /logs`: at most 100 entries from `from` (ISO-8601, inclusive), filtered by
+   * machine, instance and version. When `maxTimestamp` equals `from`, every entry available now
+   * has been read (logs arrive about a minute after they are written).
+   */
+  async readLogs(q: { from: string; to?: string; machine?: string; instance?: string; version?: string }, signal?: AbortSignal): Promise<LogPage> {
+    const ep = ENDPOINTS.readLogs;
+    const r = await this.t.call<{ maxTimestamp?: unknown; logs?: unknown }, [string]>(ep, {
+      args: [q.machine ?? ""],
+      query: { from: q.from, to: q.to, machine: q.machine, instance: q.instance, version: q.version },
+      ...(signal ? { signal } : {}),
+    });
+    const step = ep.step(q.machine ?? "");
+    if (typeof r.maxTimestamp !== "string") throw malformed(step, "maxTimestamp");
+    if (!Array.isArray(r.logs)) throw malformed(step, "logs");
+    for (const e of r.logs as Record<string, unknown>[]) {
+      const fields = ["timestamp", "machineName", "instanceName", "machineVersionId", "log"];
+      if (!e || typeof e !== "object" || fields.some((f) => typeof e[f] !== "string") || (e.outputType !== "stdout" && e.outputType !== "stderr")) {
+        throw malformed(step, "log entry");
+      }
+    }
+    return { maxTimestamp: r.maxTimestamp, logs: r.logs as LogEntry[] };
   }
 
   async createProvisionalVersion(machine: string): Promise<ProvisionalUpload> {

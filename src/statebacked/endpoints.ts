@@ -96,6 +96,14 @@ export const ENDPOINTS = {
     path: (m: string, instance: string) => `${machinePath(m)}/i/${enc(instance)}`,
     step: (_m: string, instance: string) => `deleting '${instance}'`,
   }),
+  /** `from`, filters and paging are query parameters; the machine is only for the step's wording. */
+  readLogs: endpoint({
+    method: "GET",
+    scope: "logs.read",
+    retry: "idempotent",
+    path: (_m: string) => "/logs",
+    step: (m: string) => `reading logs${m ? ` of '${m}'` : ""}`,
+  }),
 } as const;
 
 export type EndpointName = keyof typeof ENDPOINTS;
