@@ -173,7 +173,7 @@ describe("set-desired-version", () => {
     const t = makeContext();
     const run = setDesiredVersion(await config({ "to-version": "label:nope", instances: "a,b" }), t.ctx);
     await expect(run).rejects.toThrow(/no version labelled 'nope'/);
-    expect(Object.fromEntries(t.report.outputs)).toEqual({ "succeeded-count": "0", "skipped-count": "0", "failed-count": "0", "failed-instances": "" });
+    expect(Object.fromEntries(t.report.outputs)).toEqual({ "succeeded-count": "0", "skipped-count": "0", "failed-count": "0", "failed-instances": "", "waves-done": "0", "rolled-back-count": "0" });
     expect(fake.count("PUT", /./)).toBe(0);
   });
 

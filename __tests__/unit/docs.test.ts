@@ -17,7 +17,7 @@ describe("README and action.yml stay in step", () => {
 
   it("every input the code reads is declared in action.yml, and every declared input is read", () => {
     const declared = Object.keys((parse(actionYml) as { inputs: object }).inputs).sort();
-    const code = ["config/config.ts", "config/appgate.ts"].map(src).join("\n");
+    const code = ["config/config.ts", "config/appgate.ts", "config/rollout.ts"].map(src).join("\n");
     const read = new Set<string>();
     for (const m of code.matchAll(/(?:optional|required|raw|bool|int|oneOf)\(\s*"([a-z-]+)"/g)) read.add(m[1]!);
     for (const m of code.matchAll(/"([a-z]+(?:-[a-z]+)+)"/g)) if (declared.includes(m[1]!)) read.add(m[1]!);
@@ -27,7 +27,7 @@ describe("README and action.yml stay in step", () => {
 
   it("every output the operations set is declared in action.yml", () => {
     const declared = Object.keys((parse(actionYml) as { outputs: object }).outputs);
-    const files = ["operations/publish-version.ts", "operations/publish-migration.ts", "operations/instance-bulk.ts", "operations/complete-appliance-upgrade.ts"];
+    const files = ["operations/publish-version.ts", "operations/publish-migration.ts", "operations/instance-bulk.ts", "operations/bulk-summary.ts", "operations/rollout.ts", "operations/set-desired-version.ts", "operations/complete-appliance-upgrade.ts"];
     const set = new Set<string>();
     for (const f of files) for (const m of src(f).matchAll(/setOutput\("([a-z-]+)"/g)) set.add(m[1]!);
     expect(set.size).toBeGreaterThan(10);

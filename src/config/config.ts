@@ -4,6 +4,7 @@ import { fileProblem } from "../runtime/file-problem.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
+import { ROLLOUT_INPUTS, type RolloutSettings, parseRollout } from "./rollout.ts";
 import { didYouMean } from "./suggest.ts";
 
 /**
@@ -74,6 +75,7 @@ export interface SetDesiredVersionConfig extends StateBackedBase, BulkSettings {
   operation: "set-desired-version";
   to: VersionRef;
   from?: VersionRef;
+  rollout: RolloutSettings;
 }
 
 export interface DeleteInstancesConfig extends StateBackedBase, BulkSettings {
@@ -87,7 +89,7 @@ export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredV
 const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "publish-version": ["version-file", "version-label", "make-current", "index-selectors", "skip-if-exists"],
   "publish-migration": ["migration-file", "from-version", "to-version"],
-  "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error"],
+  "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error", ...ROLLOUT_INPUTS],
   "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
@@ -157,6 +159,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
         operation,
         to: versionRefInput("to-version", inputs.required("to-version", "for set-desired-version")),
         ...optionalProp("from", fromValue === undefined ? undefined : versionRefInput("from-version", fromValue)),
+        rollout: parseRollout(inputs),
       });
     }
     case "delete-instances": {

@@ -30,6 +30,8 @@ export interface BulkEnding {
   elapsedMs: number;
   /** The "Requests" fact, when requests were sent. */
   traffic?: [string, string];
+  /** Sections shown before the counts (a rollout's waves). */
+  before?: readonly string[];
 }
 
 /**
@@ -55,6 +57,7 @@ export async function writeBulkOutputs(ctx: OperationContext, view: BulkPresenta
   const word = view.succeededWord;
   const sections = [
     `### ${settings.dryRun ? "Dry run: " : ""}${view.title}`,
+    ...(end.before ?? []),
     tally.countsTable(capitalize(word)),
     facts([...view.facts, ...shardFact(settings.shard), ...tally.timing(end.elapsedMs), ...(end.traffic ? [end.traffic] : []), ...runFactRows(ctx.env)]),
   ];

@@ -48,6 +48,47 @@ export interface InstanceBulkSpec {
   selection: { candidates: string[]; preset: PresetOutcome[] };
   protocol: InstanceProtocol;
   presentation: BulkPresentation;
+  /**
+   * Sends the candidates in several passes (a rollout in waves) instead of one; dry runs
+   * included. Without it, one pass sends every candidate.
+   */
+  plan?(passes: BulkPasses): Promise<PlanResult>;
+}
+
+/** One outcome to record: the engine's, or one decided without a request. */
+export type RecordedOutcome = Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled"> & { attempts?: number; wave?: number };
+
+/** How one pass differs from the spec's protocol. */
+export interface PassOptions {
+  /** Sends one request for one instance; default: the protocol's. */
+  send?(name: string, signal: AbortSignal): Promise<HttpResponse>;
+  /** Maps a non-transient answer to an outcome; default: the protocol's. */
+  classify?(res: HttpResponse, earlierMayHaveActed: boolean, name: string): AttemptResult;
+  /** The wave each instance is reported in. */
+  wave?(name: string): number | undefined;
+  /**
+   * "rollback": each instance was counted as succeeded by an earlier pass; a success now
+   * reports it `rolled-back`, a failure `failed` (no longer succeeded).
+   */
+  kind?: "send" | "rollback";
+  /** Told of each outcome once recorded. */
+  onOutcome?(o: ItemOutcome): void;
+}
+
+/** What a plan may use: passes of the engine over chosen instances, and the record. */
+export interface BulkPasses {
+  /** One pass of the engine; items may be a list or a source read as the pass goes. */
+  pass(items: readonly string[] | AsyncIterable<string>, opts?: PassOptions): Promise<{ cancelled: boolean }>;
+  record(o: RecordedOutcome): void;
+  /** Aborts on cancellation and on a refusal that applies to every instance. */
+  readonly signal: AbortSignal;
+}
+
+export interface PlanResult {
+  /** Why the step fails, when the plan decided it (a halted rollout). */
+  failure?: string;
+  /** Summary sections shown before the counts. */
+  sections: string[];
 }
 
 /** Splits names into valid ones (of this shard) and invalid ones (reported as failed, never sent). */
@@ -78,13 +119,15 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   // A run-wide refusal (bad key, missing scope) stops the run instead of failing every instance alike.
   const stop = new AbortController();
   let runWideError: string | undefined;
-  const record = (item: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled"> & { attempts?: number }): void => {
+  const record = (item: RecordedOutcome, kind: PassOptions["kind"] = "send"): void => {
     // Instances left when the run stopped on a refusal were not cancelled by anyone: say why.
     const o = item.cancelled && runWideError !== undefined && !ctx.signal.aborted ? { ...item, reason: "not sent: the run stopped on a refusal that applies to every instance" } : item;
-    tally.add(o);
+    if (kind === "rollback") tally.rollBack(o);
+    else tally.add(o);
     file.write({
       instance: o.name,
-      outcome: o.outcome === "succeeded" ? word : o.cancelled ? "not-done" : o.outcome,
+      ...(o.wave !== undefined ? { wave: o.wave } : {}),
+      outcome: o.outcome === "succeeded" ? (kind === "rollback" ? "rolled-back" : word) : o.cancelled ? "not-done" : o.outcome,
       ...(o.reason !== undefined ? { reason: o.reason } : {}),
       ...(o.status !== undefined ? { status: o.status } : {}),
       ...(o.code !== undefined ? { code: o.code } : {}),
@@ -96,48 +139,69 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   const candidates = selection.candidates;
   let cancelled = false;
   let traffic: [string, string] | undefined;
+  let retries = 0;
+  let rateLimited = 0;
+  let minConcurrency = settings.concurrency;
+  let plan: PlanResult | undefined;
+  const pass = async (items: readonly string[] | AsyncIterable<string>, opts: PassOptions = {}): Promise<{ cancelled: boolean }> => {
+    if (Array.isArray(items) && items.length === 0) return { cancelled: signal.aborted };
+    const count = Array.isArray(items) ? `${items.length} instances` : "instances";
+    logger.info(`${operation}${opts.kind === "rollback" ? " (rollback)" : ""}: ${count} of ${machine}, concurrency ${settings.concurrency}…`);
+    const send = opts.send ?? ((name: string, s: AbortSignal) => protocol.send(name, s));
+    const result = await runBulk({
+      items,
+      concurrency: settings.concurrency,
+      policy: ctx.http.policy,
+      clock,
+      signal,
+      logger,
+      attempt: async (name, attemptSignal, history) => {
+        let res: HttpResponse;
+        try {
+          res = await send(name, attemptSignal);
+        } catch (err) {
+          // A network failure: retried when transient (the calls are idempotent), else final.
+          if (!(err instanceof TransportError)) throw err;
+          return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
+        }
+        const transient = classifyHttp(res, clock.now());
+        if (transient) return transient;
+        const outcome = opts.classify ? opts.classify(res, history.earlierMayHaveActed, name) : protocol.classify(res, history.earlierMayHaveActed);
+        if (outcome.kind === "failed" && isRunWide(res)) {
+          runWideError ??= new ApiError(`${operation} of '${name}'`, res.status, parseErrorBody(res.text()), protocol.scope).message;
+          stop.abort();
+        }
+        return outcome;
+      },
+      onOutcome: (o) => {
+        const wave = opts.wave?.(o.name);
+        record(wave === undefined ? o : { ...o, wave }, opts.kind);
+        opts.onOutcome?.(o);
+      },
+      onProgress: (p) => logger.info(formatProgress(p)),
+    });
+    retries += result.retries;
+    rateLimited += result.rateLimitedResponses;
+    minConcurrency = Math.min(minConcurrency, result.minConcurrency);
+    traffic = [
+      "Requests",
+      `${retries} retried (${rateLimited} rate limited); concurrency ${settings.concurrency}` +
+        (minConcurrency < settings.concurrency ? `, lowered to ${minConcurrency} while rate limited` : ""),
+    ];
+    if (result.retries > 0) logger.info(`${result.retries} requests were retried (${result.rateLimitedResponses} rate limited).`);
+    cancelled ||= result.cancelled;
+    return { cancelled: result.cancelled };
+  };
   try {
     if (!(await protocol.checkMachine())) logger.info(`Could not check that machine '${machine}' exists (the key lacks machines.read); going on.`);
-    if (settings.dryRun) {
+    if (spec.plan) {
+      plan = await spec.plan({ pass, record, signal });
+      if (settings.dryRun) logger.info(`Dry run: ${candidates.length} instances would be ${word}; nothing sent.`);
+    } else if (settings.dryRun) {
       for (const name of candidates) record({ name, outcome: "skipped", reason: `dry run: would be ${word}` });
       logger.info(`Dry run: ${candidates.length} instances would be ${word}; nothing sent.`);
-    } else if (candidates.length > 0) {
-      logger.info(`${operation}: ${candidates.length} instances of ${machine}, concurrency ${settings.concurrency}…`);
-      const result = await runBulk({
-        items: candidates,
-        concurrency: settings.concurrency,
-        policy: ctx.http.policy,
-        clock,
-        signal,
-        logger,
-        attempt: async (name, attemptSignal, history) => {
-          let res: HttpResponse;
-          try {
-            res = await protocol.send(name, attemptSignal);
-          } catch (err) {
-            // A network failure: retried when transient (the calls are idempotent), else final.
-            if (!(err instanceof TransportError)) throw err;
-            return classifyHttp(err, clock.now()) ?? { kind: "failed", reason: err.message, code: err.code };
-          }
-          const transient = classifyHttp(res, clock.now());
-          if (transient) return transient;
-          const outcome = protocol.classify(res, history.earlierMayHaveActed);
-          if (outcome.kind === "failed" && isRunWide(res)) {
-            runWideError ??= new ApiError(`${operation} of '${name}'`, res.status, parseErrorBody(res.text()), protocol.scope).message;
-            stop.abort();
-          }
-          return outcome;
-        },
-        onOutcome: record,
-        onProgress: (p) => logger.info(formatProgress(p)),
-      });
-      cancelled = result.cancelled;
-      traffic = [
-        "Requests",
-        `${result.retries} retried (${result.rateLimitedResponses} rate limited); concurrency ${settings.concurrency}` +
-          (result.minConcurrency < settings.concurrency ? `, lowered to ${result.minConcurrency} while rate limited` : ""),
-      ];
-      if (result.retries > 0) logger.info(`${result.retries} requests were retried (${result.rateLimitedResponses} rate limited).`);
+    } else {
+      await pass(candidates);
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
@@ -149,10 +213,12 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       candidates,
       elapsedMs: clock.now() - started,
       ...(traffic ? { traffic } : {}),
+      ...(plan ? { before: plan.sections } : {}),
     });
   }
   if (runWideError) report.fail(runWideError);
   else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
+  else if (plan?.failure) report.fail(plan.failure);
   else if (tally.failed > 0 && settings.failOnError) report.fail(`${tally.failed} of ${tally.total} instances failed (see the summary and failed-instances).`);
   else if (tally.failed > 0) logger.warning(`${tally.failed} of ${tally.total} instances failed; fail-on-error is false, so the step passes.`);
 }

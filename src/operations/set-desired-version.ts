@@ -5,6 +5,7 @@ import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
 import { type PresetOutcome, failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
+import { rolloutPlan } from "./rollout.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -14,11 +15,15 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
  */
 export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: OperationContext): Promise<void> {
   startBulkOutputs(ctx);
+  ctx.report.setOutput("waves-done", 0);
+  ctx.report.setOutput("rolled-back-count", 0);
   const api = stateBackedApiFor(config.statebacked, ctx);
   const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
   const from = config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined;
 
-  const { candidates, preset } = await chooseInstances(config, api, to.id, from?.id);
+  const { candidates, preset, versions, labels } = await chooseInstances(config, api, to.id, from?.id);
+  labels.set(to.id, to.clientInfo ?? "");
+  const describeVersion = (id: string): string => (labels.get(id) ? `${labels.get(id)} (${id})` : id);
   const facts: [string, string][] = [
     ["Machine", code(config.machine)],
     ["Target version", `${code(to.id)}${to.clientInfo !== undefined ? ` (${code(to.clientInfo)})` : ""}${config.to.kind !== "id" ? ` from ${code(describeVersionRef(config.to))}` : ""}`],
@@ -36,6 +41,21 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
         classify: (res) => (res.status >= 200 && res.status < 300 ? { kind: "succeeded" } : failureOf(res)),
       },
       presentation: { succeededWord: "updated", title: `Set desired version of ${code(config.machine)} to ${code(to.id)}`, facts, listSucceeded: false },
+      plan: rolloutPlan(
+        {
+          settings: config.rollout,
+          dryRun: config.dryRun,
+          target: { id: to.id, label: to.clientInfo || to.id },
+          candidates,
+          ...(versions ? { previous: versions } : {}),
+          describeVersion,
+          readLogs: (from, signal) => api.readLogs({ from, machine: config.machine, version: to.id }, signal),
+          listing: () => instanceVersions(api, config.machine),
+          setDesired: (name, versionId, signal) => api.setDesiredVersion(config.machine, name, versionId, signal),
+          failureOf,
+        },
+        ctx,
+      ),
     },
     ctx,
   );
@@ -51,13 +71,18 @@ async function chooseInstances(
   api: StateBackedApi,
   toId: string,
   fromId: string | undefined,
-): Promise<{ candidates: string[]; preset: PresetOutcome[] }> {
-  const needListing = config.selection.kind === "all" || fromId !== undefined;
+): Promise<{ candidates: string[]; preset: PresetOutcome[]; versions?: Map<string, string>; labels: Map<string, string> }> {
+  // A rollback needs the version each instance ran before the run: only the listing says.
+  const needListing = config.selection.kind === "all" || fromId !== undefined || config.rollout.rollbackOnHalt;
   let versions: Map<string, string> | undefined;
+  const labels = new Map<string, string>();
   if (needListing) {
     versions = new Map();
     for await (const page of api.listInstances(config.machine)) {
-      for (const i of page) versions.set(i.slug, i.machineVersion.id);
+      for (const i of page) {
+        versions.set(i.slug, i.machineVersion.id);
+        if (!labels.has(i.machineVersion.id)) labels.set(i.machineVersion.id, i.machineVersion.clientInfo);
+      }
     }
   }
   const names = config.selection.kind === "all" ? [...versions!.keys()] : config.selection.names;
@@ -74,5 +99,10 @@ async function chooseInstances(
     else if (fromId !== undefined && current !== fromId) preset.push({ name, outcome: "skipped", reason: "not on from-version" });
     else candidates.push(name);
   }
-  return { candidates, preset };
+  return { candidates, preset, ...(versions ? { versions } : {}), labels };
+}
+
+/** The machine's instances and their current versions, page by page (the upgraded-share gate). */
+async function* instanceVersions(api: StateBackedApi, machine: string): AsyncGenerator<{ slug: string; versionId: string }[]> {
+  for await (const page of api.listInstances(machine)) yield page.map((i) => ({ slug: i.slug, versionId: i.machineVersion.id }));
 }

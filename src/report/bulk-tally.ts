@@ -22,6 +22,8 @@ export class BulkTally {
   skipped = 0;
   failed = 0;
   notDone = 0;
+  /** Instances updated by this run, then set back to their earlier version (a halted rollout). */
+  rolledBack = 0;
   readonly failedNames: string[] = [];
   readonly succeededSample: string[] = [];
   private readonly failures = new Map<string, ReasonGroup>();
@@ -49,8 +51,18 @@ export class BulkTally {
     if (g.sample.length < SUMMARY_ROWS_PER_REASON) g.sample.push({ name: o.name, detail: o.reason ?? "" });
   }
 
+  /**
+   * The outcome of setting back an instance already counted as succeeded: it ends rolled back,
+   * or failed (then no longer succeeded).
+   */
+  rollBack(o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">): void {
+    this.succeeded--;
+    if (o.outcome === "succeeded") this.rolledBack++;
+    else this.add(o.outcome === "skipped" ? { ...o, outcome: "failed" } : o);
+  }
+
   get total(): number {
-    return this.succeeded + this.skipped + this.failed;
+    return this.succeeded + this.skipped + this.failed + this.rolledBack;
   }
 
   /** Markdown: the failures grouped by reason, largest group first, each with a capped table. */
@@ -79,6 +91,9 @@ export class BulkTally {
   /** The counts as one table row a person takes in at a glance. */
   countsTable(succeededLabel: string): string {
     const failed = this.notDone > 0 ? `${this.failed} (${this.notDone} not done)` : String(this.failed);
+    if (this.rolledBack > 0) {
+      return table(["Selected", succeededLabel, "Rolled back", "Skipped", "Failed"], [[this.total, this.succeeded, this.rolledBack, this.skipped, failed]]);
+    }
     return table(["Selected", succeededLabel, "Skipped", "Failed"], [[this.total, this.succeeded, this.skipped, failed]]);
   }
 
