@@ -49,6 +49,7 @@ async function benchSetDesired(n: number, fakeOpts: FakeOptions, inputs: Record<
     PATH: process.env.PATH ?? "",
     GITHUB_OUTPUT: outFile,
     RUNNER_TEMP: work,
+    GITHUB_WORKSPACE: work,
     "INPUT_OPERATION": "set-desired-version",
     "INPUT_API-URL": fake.url,
     "INPUT_API-KEY-ID": KEY.keyId,

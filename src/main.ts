@@ -63,7 +63,12 @@ export async function run(): Promise<void> {
     proxy = proxySettingsFromEnv(process.env);
     // Before anything else is logged.
     for (const secret of proxySecrets(proxy)) addSecret(secret);
-    config = await buildConfig((name) => core.getInput(name), { sha: env.sha, repository: env.repository, inputNames: inputNamesSet() });
+    config = await buildConfig((name) => core.getInput(name), {
+      sha: env.sha,
+      repository: env.repository,
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      inputNames: inputNamesSet(),
+    });
   } catch (err) {
     // Nothing was sent. Say so where a person looks: the annotation and the job summary.
     const report = new RunReport();

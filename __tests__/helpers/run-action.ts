@@ -60,6 +60,8 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     GITHUB_SERVER_URL: "https://github.com",
     GITHUB_RUN_ID: "4242",
     GITHUB_ACTIONS: "true",
+    // File inputs are read only inside the workspace; tests write theirs under the temp folder.
+    GITHUB_WORKSPACE: tmpdir(),
     ...opts.env,
   };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];

@@ -29,7 +29,7 @@ async function config(inputs: Record<string, string>): Promise<DeleteInstancesCo
     "danger-data-will-be-deleted-forever": "true",
     ...inputs,
   };
-  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r" })) as DeleteInstancesConfig;
+  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: process.cwd() })) as DeleteInstancesConfig;
 }
 
 describe("delete-instances", () => {

@@ -39,7 +39,7 @@ async function publishConfig(fake: FakeStateBacked): Promise<PublishVersionConfi
   const file = join(dir, "shop.js");
   writeFileSync(file, "export default {};");
   const all: Record<string, string> = { operation: "publish-version", "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "shop", "version-file": file };
-  return (await buildConfig((n) => all[n] ?? "", { sha: "feedface", repository: "acme/backend" })) as PublishVersionConfig;
+  return (await buildConfig((n) => all[n] ?? "", { sha: "feedface", repository: "acme/backend", workspace: dir })) as PublishVersionConfig;
 }
 
 const host = (origin: string) => new URL(origin).host;
@@ -97,7 +97,7 @@ describe("State Backed through HTTP_PROXY", () => {
     const names = Array.from({ length: 300 }, (_, i) => `user-${i}`);
     fake.addInstances("shop", names, v1.id);
     const all: Record<string, string> = { operation: "set-desired-version", "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "shop", "to-version": "current", "all-instances": "true" };
-    const config = (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r" })) as SetDesiredVersionConfig;
+    const config = (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() })) as SetDesiredVersionConfig;
     const t = makeContext({ clock, proxy: proxySettingsFromEnv({ HTTP_PROXY: p.url }) });
     await setDesiredVersion(config, t.ctx);
     await t.ctx.http.close();
@@ -140,7 +140,7 @@ describe("a proxy that refuses", () => {
     const fake = await stateBacked(clock);
     const v2 = fake.addVersion("shop", "v2", { current: true });
     const all: Record<string, string> = { operation: "set-desired-version", "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "shop", "to-version": v2.id, instances: Array.from({ length: 200 }, (_, i) => `u-${i}`).join("\n") };
-    const config = (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r" })) as SetDesiredVersionConfig;
+    const config = (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() })) as SetDesiredVersionConfig;
     const t = makeContext({ clock, proxy: proxySettingsFromEnv({ HTTP_PROXY: p.url }) });
     await setDesiredVersion(config, t.ctx).catch((e: unknown) => t.report.fail((e as Error).message));
     await t.ctx.http.close();

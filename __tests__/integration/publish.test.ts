@@ -27,7 +27,7 @@ function file(name: string, content: string | Buffer): string {
 
 async function config<T>(inputs: Record<string, string>): Promise<T> {
   const all: Record<string, string> = { "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "shop", ...inputs };
-  return (await buildConfig((n) => all[n] ?? "", { sha: "feedface", repository: "acme/backend" })) as T;
+  return (await buildConfig((n) => all[n] ?? "", { sha: "feedface", repository: "acme/backend", workspace: dir })) as T;
 }
 
 describe("publish-version", () => {
@@ -155,7 +155,7 @@ describe("publish-version", () => {
     fake = await startFakeStateBacked({ userTokens: { "user-token": { orgs: ["org_a", "org_b"], scopes: [...SCOPES_ALL] } } });
     fake.addMachine("shop");
     const base = { operation: "publish-version", "api-url": fake.url, token: "user-token", machine: "shop", "version-file": file("a.js", "x") };
-    const build = (extra: Record<string, string>) => buildConfig((n) => ({ ...base, ...extra })[n] ?? "", { sha: "s", repository: "r" }) as Promise<PublishVersionConfig>;
+    const build = (extra: Record<string, string>) => buildConfig((n) => ({ ...base, ...extra })[n] ?? "", { sha: "s", repository: "r", workspace: dir }) as Promise<PublishVersionConfig>;
     await expect(publishVersion(await build({}), makeContext().ctx)).rejects.toThrow(/code specify-org.*set the 'org-id' input/);
     const t = makeContext();
     await publishVersion(await build({ "org-id": "org_b" }), t.ctx);

@@ -35,7 +35,7 @@ afterEach(() => fake.close());
 
 async function config(inputs: Record<string, string>): Promise<SetDesiredVersionConfig> {
   const all: Record<string, string> = { operation: "set-desired-version", "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "app", ...inputs };
-  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r" })) as SetDesiredVersionConfig;
+  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() })) as SetDesiredVersionConfig;
 }
 
 function reportLines(path: string): { instance: string; outcome: string; reason?: string }[] {

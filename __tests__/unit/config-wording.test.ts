@@ -11,7 +11,7 @@ const KEY = { "api-key-id": "sbk_abc", "api-key-secret": "sbsec_xyz", machine: "
 const VER = "ver_AAAAAAAAAAAAAAAAAAAAAA";
 
 async function errorOf(inputs: Record<string, string>, inputNames?: string[]): Promise<InputError> {
-  const run = { sha: "abc", repository: "acme/x", ...(inputNames ? { inputNames } : {}) };
+  const run = { sha: "abc", repository: "acme/x", workspace: process.cwd(), ...(inputNames ? { inputNames } : {}) };
   const err = await buildConfig((n) => inputs[n] ?? "", run).then(
     () => undefined,
     (e: unknown) => e,
@@ -50,7 +50,7 @@ describe("did you mean", () => {
 
   it("accepts every input declared for the action", async () => {
     const inputs = { operation: "set-desired-version", ...KEY, "to-version": VER, instances: "a", "dry-run": "false", "api-url": "https://api.statebacked.dev" };
-    await expect(buildConfig((n) => (inputs as Record<string, string>)[n] ?? "", { sha: "a", repository: "r", inputNames: Object.keys(inputs) })).resolves.toMatchObject({
+    await expect(buildConfig((n) => (inputs as Record<string, string>)[n] ?? "", { sha: "a", repository: "r", workspace: process.cwd(), inputNames: Object.keys(inputs) })).resolves.toMatchObject({
       operation: "set-desired-version",
     });
   });
@@ -80,8 +80,8 @@ describe("error wording says what to change", () => {
     const dir = mkdtempSync(join(tmpdir(), "wording-"));
     dirs.push(dir);
     writeFileSync(join(dir, "x.js"), "x");
-    await expect(loadCodeBundle("version-file", relative(process.cwd(), dir))).rejects.toThrow(/it is a folder, not a file; relative paths start from the workspace/);
-    await expect(loadCodeBundle("version-file", dir)).rejects.toThrow(new RegExp(`^Input 'version-file': cannot read '${dir}': it is a folder, not a file$`));
+    await expect(loadCodeBundle("version-file", relative(process.cwd(), dir), tmpdir())).rejects.toThrow(/it is a folder, not a file; relative paths start from the workspace/);
+    await expect(loadCodeBundle("version-file", dir, tmpdir())).rejects.toThrow(new RegExp(`^Input 'version-file': cannot read '${dir}': it is a folder, not a file$`));
   });
 
   it("tells how to sign in to the Controller", async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildConfig } from "../../src/config/config.ts";
 import { InputError } from "../../src/config/inputs.ts";
 
-const RUN = { sha: "abc123", repository: "acme/backend" };
+const RUN = { sha: "abc123", repository: "acme/backend", workspace: tmpdir() };
 const KEY = { "api-key-id": "sbk_abc", "api-key-secret": "sbsec_xyz", machine: "my-machine" };
 const VER = "ver_AAAAAAAAAAAAAAAAAAAAAA";
 

@@ -89,7 +89,7 @@ describe("guardedLogger", () => {
 
 describe("inputs that become names or labels refuse control characters", () => {
   const base = { "api-key-id": "sbk_a", "api-key-secret": "sbsec_a", machine: "m" };
-  const build = (inputs: Record<string, string>) => buildConfig((n) => inputs[n] ?? "", { sha: "s", repository: "r" });
+  const build = (inputs: Record<string, string>) => buildConfig((n) => inputs[n] ?? "", { sha: "s", repository: "r", workspace: process.cwd() });
   it.each([
     ["version-label", { operation: "publish-version", "version-file": "f.js", "version-label": "v1\n::error::x" }],
     ["version-label", { operation: "publish-version", "version-file": "f.js", "version-label": "v1\r::error::x" }],

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { NAME_PATTERN, parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
 import { fileProblem } from "../runtime/file-problem.ts";
+import { quoteUntrusted } from "../runtime/escape.ts";
+import { readWorkspaceFile, WorkspaceFileError } from "../runtime/workspace-file.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
@@ -41,6 +42,8 @@ interface StateBackedBase {
   machine: string;
   /** Values to mask in every log line. */
   secrets: string[];
+  /** GITHUB_WORKSPACE (else the working folder): file inputs are read only from inside it. */
+  workspace: string;
 }
 
 export interface PublishVersionConfig extends StateBackedBase {
@@ -93,6 +96,9 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
+/** The most bytes of 'instances-file' read: about 250,000 names of the longest kind, millions of usual ones. */
+export const MAX_INSTANCES_FILE_BYTES = 32 * 1024 * 1024;
+
 /** Inputs whose values are secrets: redacted from everything the run writes, from the start. */
 export const SECRET_INPUTS = ["api-key-secret", "token", "password"] as const;
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine", "max-attempts", "request-timeout-seconds"] as const;
@@ -106,8 +112,8 @@ export interface RunContextForConfig {
   /** GITHUB_SHA, the default version label. */
   sha: string;
   repository: string;
-  /** GITHUB_WORKSPACE: file inputs are read only from inside it. */
-  workspace?: string;
+  /** GITHUB_WORKSPACE (main.ts falls back to the working folder): file inputs are read only from inside it. */
+  workspace: string;
   /** Names of the inputs the step sets (from the INPUT_* variables), to catch a mistyped one. */
   inputNames?: readonly string[];
 }
@@ -131,7 +137,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
     return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository }));
   }
 
-  const base = parseStateBackedBase(inputs, dryRun);
+  const base = parseStateBackedBase(inputs, dryRun, run.workspace);
   switch (operation) {
     case "publish-version":
       return Object.freeze({
@@ -155,7 +161,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
       const fromValue = inputs.optional("from-version");
       return Object.freeze({
         ...base,
-        ...(await parseBulkSettings(inputs, operation, 32)),
+        ...(await parseBulkSettings(inputs, operation, 32, run.workspace)),
         operation,
         to: versionRefInput("to-version", inputs.required("to-version", "for set-desired-version")),
         ...optionalProp("from", fromValue === undefined ? undefined : versionRefInput("from-version", fromValue)),
@@ -171,7 +177,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
             "its context and its whole transition history, forever; nothing can restore it. Set it to 'true' only in a reviewed workflow.",
         );
       }
-      const bulk = await parseBulkSettings(inputs, operation, 4);
+      const bulk = await parseBulkSettings(inputs, operation, 4, run.workspace);
       if (bulk.selection.kind !== "list") throw new InputError("instances", "name the instances to delete");
       return Object.freeze({ ...base, ...bulk, selection: bulk.selection, operation });
     }
@@ -195,7 +201,7 @@ function optionalProp<K extends string, V>(key: K, value: V | undefined): { [P i
   return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
-function parseStateBackedBase(inputs: Inputs, dryRun: boolean): StateBackedBase {
+function parseStateBackedBase(inputs: Inputs, dryRun: boolean, workspace: string): StateBackedBase {
   const apiUrl = parseServiceUrl("api-url", inputs.optional("api-url") ?? "https://api.statebacked.dev");
   const keyId = inputs.optional("api-key-id");
   const secret = inputs.optional("api-key-secret");
@@ -233,6 +239,7 @@ function parseStateBackedBase(inputs: Inputs, dryRun: boolean): StateBackedBase 
     statebacked: { apiUrl, auth, ...optionalProp("orgId", orgId) },
     machine,
     secrets,
+    workspace,
   };
 }
 
@@ -255,7 +262,7 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
   return Object.fromEntries(Object.entries(parsed as Record<string, string>));
 }
 
-async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number): Promise<BulkSettings> {
+async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number, workspace: string): Promise<BulkSettings> {
   const list = inputs.raw("instances");
   const file = inputs.optional("instances-file");
   const all = inputs.bool("all-instances", false);
@@ -267,9 +274,9 @@ async function parseBulkSettings(inputs: Inputs, operation: OperationName, defau
   } else if (file !== undefined) {
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = (await readWorkspaceFile(file, { workspace, maxBytes: MAX_INSTANCES_FILE_BYTES })).toString("utf8");
     } catch (err) {
-      throw new InputError("instances-file", fileProblem(file, err));
+      throw new InputError("instances-file", err instanceof WorkspaceFileError ? `'${quoteUntrusted(file)}' ${err.message}` : fileProblem(file, err));
     }
     selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
   } else if (list !== undefined) {

@@ -8,6 +8,7 @@ import type { HttpResponse } from "../http/client.ts";
 import { TransportError } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
+import { quoteUntrusted } from "../runtime/escape.ts";
 import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
 import { type BulkPresentation, writeBulkOutputs } from "./bulk-summary.ts";
 import type { OperationContext } from "./context.ts";
@@ -91,10 +92,15 @@ export interface PlanResult {
   sections: string[];
 }
 
+/** The most characters of a bad name shown (a valid name has at most 128). */
+const SHOWN_NAME_CHARS = 160;
+
 /** Splits names into valid ones (of this shard) and invalid ones (reported as failed, never sent). */
 export function selectNames(names: readonly string[], shard: BulkSettings["shard"]): { valid: string[]; preset: PresetOutcome[] } {
   const sel = selectInstances(names, shard ? { shard } : {});
-  return { valid: sel.valid, preset: sel.invalid.map((i) => ({ name: i.name, outcome: "failed" as const, reason: `invalid name: ${i.reason}` })) };
+  // A bad name may be a whole line of garbage: shown cut short and escaped wherever it is reported.
+  const preset = sel.invalid.map((i) => ({ name: quoteUntrusted(i.name, SHOWN_NAME_CHARS), outcome: "failed" as const, reason: `invalid name: ${quoteUntrusted(i.reason, 300)}` }));
+  return { valid: sel.valid, preset };
 }
 
 /**

@@ -13,7 +13,7 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
 export async function publishMigration(config: PublishMigrationConfig, ctx: OperationContext): Promise<void> {
   const started = ctx.clock.now();
   const { report, logger } = ctx;
-  const bundle = await loadCodeBundle("migration-file", config.migrationFile);
+  const bundle = await loadCodeBundle("migration-file", config.migrationFile, config.workspace);
   const api = stateBackedApiFor(config.statebacked, ctx);
   const rows: [string, string][] = [
     ["Machine", code(config.machine)],

@@ -15,7 +15,7 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
 export async function publishVersion(config: PublishVersionConfig, ctx: OperationContext): Promise<void> {
   const started = ctx.clock.now();
   const { report, logger } = ctx;
-  const bundle = await loadCodeBundle("version-file", config.versionFile);
+  const bundle = await loadCodeBundle("version-file", config.versionFile, config.workspace);
   const api = stateBackedApiFor(config.statebacked, ctx);
   const rows: [string, string][] = [
     ["Machine", code(config.machine)],

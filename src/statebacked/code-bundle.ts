@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { fileProblem } from "../runtime/file-problem.ts";
+import { quoteUntrusted } from "../runtime/escape.ts";
+import { readWorkspaceFile, WorkspaceFileError } from "../runtime/workspace-file.ts";
 
 /** State Backed's limits on uploaded code. */
 export const MAX_GZIPPED_BYTES = 1_000_000;
@@ -19,13 +20,16 @@ export class CodeBundleError extends Error {
   }
 }
 
-/** Reads and gzips (level 9) a JS bundle, refusing one over the limits before any request. */
-export async function loadCodeBundle(input: string, path: string): Promise<CodeBundle> {
+/**
+ * Reads (a regular file inside the workspace, at most MAX_RAW_BYTES read) and gzips (level 9) a
+ * JS bundle, refusing one over the limits before any request.
+ */
+export async function loadCodeBundle(input: string, path: string, workspace: string): Promise<CodeBundle> {
   let raw: Buffer;
   try {
-    raw = await readFile(path);
+    raw = await readWorkspaceFile(path, { workspace, maxBytes: MAX_RAW_BYTES });
   } catch (err) {
-    throw new CodeBundleError(`Input '${input}': ${fileProblem(path, err)}`);
+    throw new CodeBundleError(`Input '${input}': ${err instanceof WorkspaceFileError ? `'${quoteUntrusted(path)}' ${err.message}` : fileProblem(path, err)}`);
   }
   if (raw.length === 0) throw new CodeBundleError(`Input '${input}': '${path}' is empty`);
   const gzipped = gzipSync(raw, { level: 9 });
