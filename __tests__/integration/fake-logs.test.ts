@@ -27,8 +27,9 @@ beforeEach(async () => {
   v2 = fake.addVersion("app", "v2");
   fake.addMigration("app", v1.id, v2.id);
   fake.addInstances("app", ["a", "b", "c"], v1.id);
-  // Tokens are signed on the wall clock; the fake's clock is fixed near it.
-  now = Date.now();
+  // Tokens are signed on the wall clock; the fake's clock is fixed near it, on a whole second so that
+  // the entries one test writes (a millisecond apart) never straddle a one-second log partition.
+  now = Math.floor(Date.now() / 1000) * 1000;
   token = await signToken({ stateBackedKeyId: KEY.keyId, stateBackedSecretKey: KEY.secret }, { sub: "ci" }, { expires: { in: "10m" } });
 });
 afterEach(() => fake.close());
