@@ -11,10 +11,8 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpClient } from "../src/http/client.ts";
-import { defaultRetryPolicy } from "../src/runtime/retry-policy.ts";
 import { completeApplianceUpgrade } from "../src/operations/complete-appliance-upgrade.ts";
-import { RunReport } from "../src/report/run-report.ts";
+import { createRunContext } from "../src/operations/context.ts";
 import { systemClock } from "../src/runtime/clock.ts";
 import { silentLogger } from "../src/runtime/logger.ts";
 import { startFakeController } from "../__tests__/fakes/appgate/fake-controller.ts";
@@ -31,24 +29,20 @@ export async function benchAppgate(): Promise<string[]> {
     changeMs: s(10),
     busyMs: s(30),
   });
-  const report = new RunReport();
-  const controller = new AbortController();
-  const http = new HttpClient({ clock: systemClock, logger: silentLogger, policy: defaultRetryPolicy, signal: controller.signal });
   const tempDir = await mkdtemp(join(tmpdir(), "bench-appgate-"));
+  const { ctx, close } = createRunContext({
+    clock: systemClock,
+    logger: silentLogger,
+    env: { sha: "", repository: "bench/appgate", serverUrl: "https://github.com", runUrl: "", tempDir },
+    mask: () => undefined,
+  });
+  const report = ctx.report;
   let wallMs: number;
   try {
     const t0 = performance.now();
     await completeApplianceUpgrade(
       testConfig(fake),
-      {
-        http,
-        logger: silentLogger,
-        clock: systemClock,
-        signal: controller.signal,
-        report,
-        env: { sha: "", repository: "bench/appgate", serverUrl: "https://github.com", runUrl: "", tempDir },
-        mask: () => undefined,
-      },
+      ctx,
       {
         timings: { pollInitialMs: s(1), pollMaxMs: s(10), requestTimeoutMs: 5_000, heartbeatMs: 3_600_000, changeAttempts: 3 },
         resolveHost: async () => ["127.0.0.1"],
@@ -56,7 +50,7 @@ export async function benchAppgate(): Promise<string[]> {
     );
     wallMs = performance.now() - t0;
   } finally {
-    await http.destroy();
+    await close();
     await fake.close();
   }
 

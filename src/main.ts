@@ -2,11 +2,9 @@ import * as core from "@actions/core";
 import { tmpdir } from "node:os";
 import { type Config, SECRET_INPUTS, buildConfig } from "./config/config.ts";
 import { InputError } from "./config/inputs.ts";
-import { HttpClient } from "./http/client.ts";
 import { type ProxySettings, proxySecrets, proxySettingsFromEnv } from "./http/proxy.ts";
-import { defaultRetryPolicy } from "./runtime/retry-policy.ts";
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
-import type { OperationContext, RunEnv } from "./operations/context.ts";
+import { type OperationContext, createRunContext, httpSettingsOf } from "./operations/context.ts";
 import { deleteInstances } from "./operations/delete-instances.ts";
 import { publishMigration } from "./operations/publish-migration.ts";
 import { publishVersion } from "./operations/publish-version.ts";
@@ -14,7 +12,9 @@ import { setDesiredVersion } from "./operations/set-desired-version.ts";
 import { writeReport } from "./report/write.ts";
 import { RunReport } from "./report/run-report.ts";
 import { CancelledError, isCancelled, systemClock } from "./runtime/clock.ts";
+import { isExpectedError } from "./runtime/errors.ts";
 import { guardedLogger, type Logger } from "./runtime/logger.ts";
+import type { RunEnv } from "./runtime/run-env.ts";
 import { runSecrets } from "./runtime/secrets.ts";
 
 /** After SIGINT/SIGTERM the step writes what it has and exits within this time, whatever is still running. */
@@ -82,26 +82,9 @@ export async function run(): Promise<void> {
     if (p) coreLogger.info(`${scheme}:// requests go through the proxy ${p.shown} (${p.variable})${proxy.noProxy.length > 0 ? ", except hosts NO_PROXY names" : ""}.`);
   }
 
-  const report = new RunReport();
-  const controller = new AbortController();
-  const http = new HttpClient({
-    clock: systemClock,
-    logger: coreLogger,
-    signal: controller.signal,
-    policy: { ...defaultRetryPolicy, maxAttempts: "http" in config ? config.http.maxAttempts : defaultRetryPolicy.maxAttempts },
-    ...("http" in config ? { requestTimeoutMs: config.http.requestTimeoutMs } : {}),
-    ...("caCertificate" in config && config.caCertificate ? { ca: config.caCertificate } : {}),
-    proxy,
-  });
-  const ctx: OperationContext = {
-    http,
-    logger: coreLogger,
-    clock: systemClock,
-    signal: controller.signal,
-    report,
-    env,
-    mask: addSecret,
-  };
+  const running = createRunContext({ clock: systemClock, logger: coreLogger, env, mask: addSecret, http: { ...httpSettingsOf(config), proxy } });
+  const { ctx, controller } = running;
+  const report = ctx.report;
 
   let written: Promise<void> | undefined;
   const finish = (): Promise<void> => (written ??= writeReport(report));
@@ -126,11 +109,11 @@ export async function run(): Promise<void> {
       report.fail("Cancelled before the operation finished.");
     } else {
       report.fail(err instanceof Error ? err.message : String(err));
-      if (err instanceof Error && !isExpected(err)) coreLogger.debug(err.stack ?? String(err));
+      if (err instanceof Error && !isExpectedError(err)) coreLogger.debug(err.stack ?? String(err));
     }
   } finally {
     await finish();
-    await (controller.signal.aborted ? http.destroy() : http.close());
+    await running.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -157,9 +140,4 @@ function inputNamesSet(): string[] {
   return Object.keys(process.env)
     .filter((k) => k.startsWith("INPUT_") && k.length > "INPUT_".length)
     .map((k) => k.slice("INPUT_".length).toLowerCase());
-}
-
-/** Errors whose message says it all; anything else also gets its stack in the debug log. */
-function isExpected(err: Error): boolean {
-  return ["ApiError", "UploadError", "InputError", "CodeBundleError", "VersionResolutionError", "TransportError", "ProxyError"].includes(err.name);
 }

@@ -1,11 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpClient } from "../../src/http/client.ts";
 import type { ProxySettings } from "../../src/http/proxy.ts";
-import { defaultRetryPolicy, type RetryPolicy } from "../../src/runtime/retry-policy.ts";
-import type { OperationContext } from "../../src/operations/context.ts";
-import { RunReport } from "../../src/report/run-report.ts";
+import { type OperationContext, createRunContext } from "../../src/operations/context.ts";
+import type { RunReport } from "../../src/report/run-report.ts";
+import type { RetryPolicy } from "../../src/runtime/retry-policy.ts";
 import type { Clock } from "../../src/runtime/clock.ts";
 import { MemoryLogger } from "../../src/runtime/logger.ts";
 import { InstantClock } from "./instant-clock.ts";
@@ -23,27 +22,19 @@ export interface TestContext {
 export function makeContext(opts: { clock?: Clock; policy?: Partial<RetryPolicy>; requestTimeoutMs?: number; proxy?: ProxySettings } = {}): TestContext {
   const clock = opts.clock ?? new InstantClock();
   const logger = new MemoryLogger();
-  const report = new RunReport();
-  const controller = new AbortController();
   const masked: string[] = [];
-  const http = new HttpClient({
+  const { ctx, controller } = createRunContext({
     clock,
     logger,
-    signal: controller.signal,
-    policy: { ...defaultRetryPolicy, ...opts.policy },
-    ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
-    ...(opts.proxy ? { proxy: opts.proxy } : {}),
-  });
-  const ctx: OperationContext = {
-    http,
-    logger,
-    clock,
-    signal: controller.signal,
-    report,
     env: { sha: "0123456789abcdef0123456789abcdef01234567", repository: "acme/backend", serverUrl: "https://github.com", runUrl: "https://github.com/acme/backend/actions/runs/1", tempDir: mkdtempSync(join(tmpdir(), "sb-test-")) },
     mask: (s) => masked.push(s),
-  };
-  return { ctx, report, logger, clock, masked, controller };
+    http: {
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    },
+  });
+  return { ctx, report: ctx.report, logger, clock, masked, controller };
 }
 
 /** A key with every scope the action uses, for the fake server and the action's inputs. */

@@ -1,5 +1,6 @@
 /** The outputs, the job summary and the JSON report file of a complete-appliance-upgrade run. */
-import { escapeCell, facts, formatDuration, table } from "../report/markdown.ts";
+import { escapeCell, facts, table } from "../report/markdown.ts";
+import { formatDuration } from "../runtime/duration.ts";
 import type { UpgradePlan } from "./plan/model.ts";
 import type { ApplianceRecord } from "./run/records.ts";
 

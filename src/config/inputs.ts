@@ -1,6 +1,7 @@
 import { hasControlCharacter } from "../runtime/escape.ts";
 import { isLoopbackHost } from "../runtime/url-policy.ts";
 import { didYouMean } from "./suggest.ts";
+import { ExpectedError } from "../runtime/errors.ts";
 
 export { isLoopbackHost };
 
@@ -12,7 +13,7 @@ export { isLoopbackHost };
 /** Returns the raw input value ('' when unset), as @actions/core's getInput does. */
 export type InputSource = (name: string) => string;
 
-export class InputError extends Error {
+export class InputError extends ExpectedError {
   readonly input: string;
   constructor(input: string, message: string) {
     super(`Input '${input}': ${message}`);

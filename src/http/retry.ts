@@ -3,6 +3,7 @@
  * policy (the timing half, backoff and attempt limits, is runtime/retry-policy.ts). The retry
  * loop in client.ts and the bulk classification in classify.ts both use these functions.
  */
+import { ExpectedError } from "../runtime/errors.ts";
 
 /**
  * What a call may safely repeat:
@@ -30,7 +31,7 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /** A network failure: the request got no HTTP answer. */
-export class TransportError extends Error {
+export class TransportError extends ExpectedError {
   readonly code: string;
   /** True when the request surely never reached the server (refused, connect timeout, DNS retry). */
   readonly unsent: boolean;

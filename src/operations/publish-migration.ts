@@ -1,5 +1,6 @@
 import type { PublishMigrationConfig } from "../config/config.ts";
-import { code, facts, formatBytes, formatDuration } from "../report/markdown.ts";
+import { code, facts, formatBytes } from "../report/markdown.ts";
+import { formatDuration } from "../runtime/duration.ts";
 import { runFactRows } from "../report/run-facts.ts";
 import { loadCodeBundle } from "../statebacked/code-bundle.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";

@@ -1,5 +1,6 @@
 import type { ItemOutcome } from "../bulk/types.ts";
-import { code, escapeCell, formatDuration, table } from "./markdown.ts";
+import { formatDuration } from "../runtime/duration.ts";
+import { code, escapeCell, table } from "./markdown.ts";
 
 /** Rows shown per failure reason, and names of succeeded instances listed, in the summary. */
 export const SUMMARY_ROWS_PER_REASON = 20;

@@ -1,4 +1,3 @@
-export { formatDuration } from "../runtime/duration.ts";
 /** Small Markdown builders for the job summary. Cells are escaped so names cannot break a table. */
 
 export function escapeCell(value: string | number): string {

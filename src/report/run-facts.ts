@@ -1,4 +1,4 @@
-import type { RunEnv } from "../operations/context.ts";
+import type { RunEnv } from "../runtime/run-env.ts";
 import { code } from "./markdown.ts";
 
 /** The rows every summary ends with: the commit and a link to the run. */

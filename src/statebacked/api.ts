@@ -5,6 +5,7 @@ import { ApiError } from "./errors.ts";
 import { instanceDeletionHmac } from "./hmac.ts";
 import { type StateBackedApiOptions, StateBackedTransport, malformed } from "./transport.ts";
 import { buildUploadForm } from "./upload-form.ts";
+import { ExpectedError } from "../runtime/errors.ts";
 
 export type { StateBackedApiOptions };
 
@@ -192,7 +193,7 @@ export class StateBackedApi {
   }
 }
 
-export class UploadError extends Error {
+export class UploadError extends ExpectedError {
   readonly status: number;
   readonly body: string;
   constructor(message: string, status: number, body: string) {

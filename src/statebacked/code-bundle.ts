@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import { fileProblem } from "../runtime/file-problem.ts";
 import { quoteUntrusted } from "../runtime/escape.ts";
 import { readWorkspaceFile, WorkspaceFileError } from "../runtime/workspace-file.ts";
+import { ExpectedError } from "../runtime/errors.ts";
 
 /** State Backed's limits on uploaded code. */
 export const MAX_GZIPPED_BYTES = 1_000_000;
@@ -13,7 +14,7 @@ export interface CodeBundle {
   gzipped: Buffer;
 }
 
-export class CodeBundleError extends Error {
+export class CodeBundleError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = "CodeBundleError";

@@ -2,6 +2,7 @@
  * State Backed API failures as one clear line: what the step was doing, the HTTP status, the
  * API's `code` and `parameter`, its message, and a hint that says what to change.
  */
+import { ExpectedError } from "../runtime/errors.ts";
 
 export interface ApiErrorBody {
   error?: string;
@@ -9,7 +10,7 @@ export interface ApiErrorBody {
   parameter?: string;
 }
 
-export class ApiError extends Error {
+export class ApiError extends ExpectedError {
   readonly step: string;
   readonly status: number;
   readonly code: string | undefined;

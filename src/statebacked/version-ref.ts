@@ -1,4 +1,5 @@
 import type { StateBackedApi, VersionInfo } from "./api.ts";
+import { ExpectedError } from "../runtime/errors.ts";
 
 /** How a workflow names a version: its id, its label (clientInfo), or the machine's current one. */
 export type VersionRef = { kind: "id"; id: string } | { kind: "label"; label: string } | { kind: "current" };
@@ -32,7 +33,7 @@ export function describeVersionRef(ref: VersionRef): string {
   return ref.kind === "id" ? ref.id : ref.kind === "label" ? `label:${ref.label}` : "current";
 }
 
-export class VersionResolutionError extends Error {
+export class VersionResolutionError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = "VersionResolutionError";

@@ -6,11 +6,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppgateConfig } from "../../../src/config/appgate.ts";
-import { HttpClient } from "../../../src/http/client.ts";
 import type { ProxySettings } from "../../../src/http/proxy.ts";
 import { completeApplianceUpgrade, type UpgradeRunOptions } from "../../../src/operations/complete-appliance-upgrade.ts";
-import type { OperationContext } from "../../../src/operations/context.ts";
-import { RunReport } from "../../../src/report/run-report.ts";
+import { createRunContext } from "../../../src/operations/context.ts";
+import type { RunReport } from "../../../src/report/run-report.ts";
 import { systemClock } from "../../../src/runtime/clock.ts";
 import { MemoryLogger } from "../../../src/runtime/logger.ts";
 import type { UpgradeTimings } from "../../../src/appgate/run/timings.ts";
@@ -65,28 +64,22 @@ export interface HarnessOptions extends UpgradeRunOptions {
 
 export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}): Promise<HarnessRun> {
   const logger = new MemoryLogger();
-  const report = new RunReport();
-  const controller = opts.controller ?? new AbortController();
   const tempDir = opts.tempDir ?? (await mkdtemp(join(tmpdir(), "appgate-test-")));
   const config = testConfig(fake, opts.config);
-  const http = new HttpClient({
+  const masked: string[] = [];
+  const { ctx, close } = createRunContext({
     clock: systemClock,
     logger,
-    policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
-    signal: controller.signal,
-    ...(config.caCertificate ? { ca: config.caCertificate } : {}), // as main.ts does
-    ...(opts.proxy ? { proxy: opts.proxy } : {}),
-  });
-  const ctx: OperationContext = {
-    http,
-    logger,
-    clock: systemClock,
-    signal: controller.signal,
-    report,
     env: { sha: "0".repeat(40), repository: "acme/network", serverUrl: "https://github.com", runUrl: "", tempDir },
     mask: (secret) => masked.push(secret),
-  };
-  const masked: string[] = [];
+    http: {
+      policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
+      ...(config.caCertificate ? { ca: config.caCertificate } : {}), // as main.ts does
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    },
+    ...(opts.controller ? { controller: opts.controller } : {}),
+  });
+  const report = ctx.report;
   const started = Date.now();
   try {
     await completeApplianceUpgrade(config, ctx, {
@@ -94,7 +87,7 @@ export async function runUpgrade(fake: FakeController, opts: HarnessOptions = {}
       resolveHost: opts.resolveHost ?? (async () => ["127.0.0.1"]),
     });
   } finally {
-    await http.destroy();
+    await close();
   }
   return {
     report,

@@ -1,7 +1,8 @@
 /** Errors of the Appgate client; messages say what was being done and never carry secrets. */
+import { ExpectedError } from "../../runtime/errors.ts";
 
 /** A non-2xx answer from the Controller. */
-export class AppgateApiError extends Error {
+export class AppgateApiError extends ExpectedError {
   readonly status: number;
   readonly errorId: string | undefined;
   readonly detail: string | undefined;
@@ -18,7 +19,7 @@ export class AppgateApiError extends Error {
  * A 503 from the primary Controller's address: a load balancer sent the call to another
  * Controller (one in maintenance). Nothing it says can be trusted: the run stops.
  */
-export class MisroutedError extends Error {
+export class MisroutedError extends ExpectedError {
   constructor(what: string) {
     super(
       `${what}: HTTP 503 from the primary Controller's address. A load balancer (or DNS) sent the call to another Controller; ` +
@@ -29,7 +30,7 @@ export class MisroutedError extends Error {
 }
 
 /** Signing in failed (bad credentials, MFA required, refused token): nothing will work. */
-export class AuthError extends Error {
+export class AuthError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = "AuthError";

@@ -4,6 +4,7 @@
  * changes (and now and then while it does not).
  */
 import type { Clock } from "../../runtime/clock.ts";
+import { ExpectedError } from "../../runtime/errors.ts";
 
 /** Delays between looks: `initialMs`, doubling up to `maxMs` (pollUntil is the one implementation). */
 export interface Backoff {
@@ -29,7 +30,7 @@ export interface PollOptions {
   heartbeatMs?: number;
 }
 
-export class PollTimeoutError extends Error {
+export class PollTimeoutError extends ExpectedError {
   readonly lastSeen: string | undefined;
   constructor(awaiting: string, waitedMs: number, lastSeen: string | undefined) {
     super(`timed out after ${Math.round(waitedMs / 1000)} s waiting for ${awaiting}${lastSeen ? ` (last seen: ${lastSeen})` : ""}`);

@@ -5,7 +5,7 @@
  * Controllers then leave maintenance mode and must stop being busy. A Controller upgraded by an
  * earlier run but left in maintenance mode only leaves it (action `maintenance-off`).
  */
-import { formatDuration } from "../../report/markdown.ts";
+import { formatDuration } from "../../runtime/duration.ts";
 import { isCancelled } from "../../runtime/clock.ts";
 import { type ApplianceLiveStatus, ONLINE_STATUSES, READY_STATES, type UpgradeStatus } from "../api/wire.ts";
 import { type OpsDeps, readWhenReachable, type Target, waitLive, waitUpgradeStatus } from "./waits.ts";

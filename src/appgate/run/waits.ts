@@ -6,7 +6,7 @@
  * error at once.
  */
 import { isTransientStatus, TransportError } from "../../http/retry.ts";
-import { formatDuration } from "../../report/markdown.ts";
+import { formatDuration } from "../../runtime/duration.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { isCancelled } from "../../runtime/clock.ts";
 import type { Logger } from "../../runtime/logger.ts";
