@@ -1,6 +1,7 @@
 import { constants, type Stats } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
+import { ExpectedError } from "./errors.ts";
 
 /**
  * Reading a file named by an input, as an attacker-minded reviewer wants it read: only a regular
@@ -9,7 +10,7 @@ import { resolve, sep } from "node:path";
  * device (/dev/zero) or a directory is refused before it is opened, and the file is opened
  * non-blocking and without following a last-moment link, so nothing can make the read hang.
  */
-export class WorkspaceFileError extends Error {
+export class WorkspaceFileError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = "WorkspaceFileError";
