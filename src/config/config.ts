@@ -112,8 +112,11 @@ export interface RunContextForConfig {
   /** GITHUB_SHA, the default version label. */
   sha: string;
   repository: string;
-  /** GITHUB_WORKSPACE (main.ts falls back to the working folder): file inputs are read only from inside it. */
-  workspace: string;
+  /**
+   * The folder file inputs must be inside (links followed). main.ts passes GITHUB_WORKSPACE;
+   * when omitted: GITHUB_WORKSPACE, else the working folder.
+   */
+  workspace?: string;
   /** Names of the inputs the step sets (from the INPUT_* variables), to catch a mistyped one. */
   inputNames?: readonly string[];
 }
@@ -123,6 +126,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
   if (run.inputNames) refuseUnknownInputs(run.inputNames);
   const operation = inputs.oneOf("operation", OPERATIONS);
   const dryRun = inputs.bool("dry-run", false);
+  const workspace = run.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd());
 
   // Refuse inputs that belong to other operations: a typo or a copy-paste slip must not be ignored.
   const own = new Set(OPERATION_INPUTS[operation]);
@@ -137,7 +141,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
     return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository }));
   }
 
-  const base = parseStateBackedBase(inputs, dryRun, run.workspace);
+  const base = parseStateBackedBase(inputs, dryRun, workspace);
   switch (operation) {
     case "publish-version":
       return Object.freeze({
@@ -161,7 +165,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
       const fromValue = inputs.optional("from-version");
       return Object.freeze({
         ...base,
-        ...(await parseBulkSettings(inputs, operation, 32, run.workspace)),
+        ...(await parseBulkSettings(inputs, operation, 32, workspace)),
         operation,
         to: versionRefInput("to-version", inputs.required("to-version", "for set-desired-version")),
         ...optionalProp("from", fromValue === undefined ? undefined : versionRefInput("from-version", fromValue)),
@@ -177,7 +181,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
             "its context and its whole transition history, forever; nothing can restore it. Set it to 'true' only in a reviewed workflow.",
         );
       }
-      const bulk = await parseBulkSettings(inputs, operation, 4, run.workspace);
+      const bulk = await parseBulkSettings(inputs, operation, 4, workspace);
       if (bulk.selection.kind !== "list") throw new InputError("instances", "name the instances to delete");
       return Object.freeze({ ...base, ...bulk, selection: bulk.selection, operation });
     }
