@@ -214,6 +214,7 @@ describe("set-desired-version in waves", () => {
     expect(err?.message).toMatch(/logs\.read/);
     expect(fake.count("PUT", /./)).toBe(0);
     expect(t.report.outputs.get("failed-count")).toBe("0");
+    expect(t.report.outputs.get("rollout")).toBe("failed");
   });
 
   it("cancellation during a soak stops at once, with outputs and summary, and lists what was not sent", async () => {

@@ -38,7 +38,8 @@ export interface RolloutSpec {
   failureOf(res: HttpResponse): AttemptResult;
 }
 
-export type RolloutState = "complete" | "halted" | "rolled-back" | "cancelled";
+/** `failed`: an error stopped the run before the rollout could finish (the step fails with it). */
+export type RolloutState = "complete" | "halted" | "rolled-back" | "cancelled" | "failed";
 
 /** The plan runInstanceBulk runs; it sets the outputs rollout, waves-done and rolled-back-count however it ends. */
 export function rolloutPlan(spec: RolloutSpec, ctx: OperationContext): (passes: BulkPasses) => Promise<PlanResult> {
@@ -48,11 +49,14 @@ export function rolloutPlan(spec: RolloutSpec, ctx: OperationContext): (passes: 
     const waves = steps.length;
     const staged = waves > 1 || steps[0]! < WHOLE;
     const last = formatShare(steps[waves - 1]!);
-    const byWave: string[][] = steps.map(() => []);
-    for (const name of spec.candidates) {
-      const w = waveOf(name, steps);
-      if (w === undefined) passes.record({ name, outcome: "skipped", reason: `not in this rollout (waves end at ${last})` });
-      else byWave[w - 1]!.push(name);
+    // One wave of 100% (no rollout) takes the selection as it is: nothing to hash.
+    const byWave: (readonly string[])[] = staged ? steps.map(() => []) : [spec.candidates];
+    if (staged) {
+      for (const name of spec.candidates) {
+        const w = waveOf(name, steps);
+        if (w === undefined) passes.record({ name, outcome: "skipped", reason: `not in this rollout (waves end at ${last})` });
+        else (byWave[w - 1] as string[]).push(name);
+      }
     }
     const rows: WaveRow[] = steps.map((s, i) => ({ wave: i + 1, share: formatShare(s), instances: byWave[i]!.length, verdict: "not sent" }));
     const notes: string[] = [];
@@ -61,12 +65,12 @@ export function rolloutPlan(spec: RolloutSpec, ctx: OperationContext): (passes: 
     let wavesDone = 0;
     let rolledBack = 0;
     let failure: string | undefined;
+    let ended = false;
     const setOutputs = (): void => {
       ctx.report.setOutput("rollout", state);
       ctx.report.setOutput("waves-done", wavesDone);
       ctx.report.setOutput("rolled-back-count", rolledBack);
     };
-    setOutputs();
     /** Records every instance of waves from `from` (0-based) on as not sent. */
     const notSent = (from: number, how: { reason: string; cancelled: boolean }): void => {
       for (let i = from; i < waves; i++) {
@@ -82,6 +86,7 @@ export function rolloutPlan(spec: RolloutSpec, ctx: OperationContext): (passes: 
           for (const name of byWave[i]!) passes.record({ name, outcome: "skipped", reason: staged ? `dry run: would be updated in wave ${i + 1}` : "dry run: would be updated", ...(staged ? { wave: i + 1 } : {}) });
           rows[i]!.verdict = "dry run";
         }
+        ended = true;
         return { sections: staged ? [waveTable(rows, { dryRun: true, notes, samples })] : [] };
       }
       if (settings.maxErrorLogs !== undefined && waves > 1) {
@@ -153,7 +158,9 @@ export function rolloutPlan(spec: RolloutSpec, ctx: OperationContext): (passes: 
         failure += ".";
         break;
       }
+      ended = true;
     } finally {
+      if (!ended) state = "failed";
       setOutputs();
     }
     return { ...(failure !== undefined ? { failure } : {}), sections: staged ? [waveTable(rows, { dryRun: false, notes, samples })] : [] };
