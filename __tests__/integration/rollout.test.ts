@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type SetDesiredVersionConfig, buildConfig } from "../../src/config/config.ts";
@@ -35,7 +36,7 @@ afterEach(() => fake.close());
 
 async function config(inputs: Record<string, string>): Promise<SetDesiredVersionConfig> {
   const all: Record<string, string> = { operation: "set-desired-version", "api-url": fake.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "app", "to-version": "current", ...inputs };
-  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r" })) as SetDesiredVersionConfig;
+  return (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() })) as SetDesiredVersionConfig;
 }
 
 interface Line {

@@ -1,10 +1,11 @@
+import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { type SetDesiredVersionConfig, buildConfig } from "../../src/config/config.ts";
 import { InputError } from "../../src/config/inputs.ts";
 
 const BASE = { operation: "set-desired-version", "api-key-id": "sbk_abc", "api-key-secret": "sbsec_xyz", machine: "m", "to-version": "current", "all-instances": "true" };
 
-const build = (inputs: Record<string, string>) => buildConfig((n) => ({ ...BASE, ...inputs })[n] ?? "", { sha: "s", repository: "r" });
+const build = (inputs: Record<string, string>) => buildConfig((n) => ({ ...BASE, ...inputs })[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() });
 
 async function inputError(inputs: Record<string, string>): Promise<InputError> {
   const err = await build(inputs).then(
