@@ -9,6 +9,7 @@ export class ItemFeed {
   private readonly readAhead: number;
   private readonly onReady: () => void;
   private readonly onError: (err: unknown) => void;
+  private readonly onLate: (item: string) => void;
   private buffer: string[] = [];
   private head = 0;
   /** Items taken from a list, or read from the source. */
@@ -17,10 +18,18 @@ export class ItemFeed {
   private stopped = false;
   private reading = false;
 
-  constructor(items: readonly string[] | AsyncIterable<string>, opts: { readAhead: number; onReady: () => void; onError: (err: unknown) => void }) {
+  /**
+   * `onReady`: items are at hand, or the source has ended or settled after a stop. `onLate`: an
+   * item the source delivered after `stop()` (it was on its way), so that it too is accounted for.
+   */
+  constructor(
+    items: readonly string[] | AsyncIterable<string>,
+    opts: { readAhead: number; onReady: () => void; onError: (err: unknown) => void; onLate: (item: string) => void },
+  ) {
     this.readAhead = Math.max(1, opts.readAhead);
     this.onReady = opts.onReady;
     this.onError = opts.onError;
+    this.onLate = opts.onLate;
     if (isList(items)) {
       this.list = items;
       this.ended = true;
@@ -40,10 +49,15 @@ export class ItemFeed {
     return this.list ? this.list.length : this.count;
   }
 
-  /** No item is left and none will come. */
+  /** No item is left and none will come (nor is one on its way). */
   get exhausted(): boolean {
     if (this.list) return this.count >= this.list.length || this.stopped;
-    return (this.ended || this.stopped) && this.head >= this.buffer.length;
+    return (this.ended || this.stopped) && this.head >= this.buffer.length && !this.reading;
+  }
+
+  /** A read from the source is under way. */
+  get busy(): boolean {
+    return this.reading;
   }
 
   /** The next item if one is at hand; undefined when none is (yet: see `exhausted`). */
@@ -89,7 +103,10 @@ export class ItemFeed {
     try {
       while (!this.stopped && this.buffer.length - this.head < this.readAhead) {
         const r = await source.next();
-        if (this.stopped) return;
+        if (this.stopped) {
+          if (!r.done) this.onLate(r.value);
+          break;
+        }
         if (r.done) {
           this.ended = true;
           break;
@@ -102,7 +119,8 @@ export class ItemFeed {
     } catch (err) {
       this.ended = true;
       this.reading = false;
-      this.onError(err);
+      if (this.stopped) this.onReady();
+      else this.onError(err);
       return;
     }
     this.reading = false;

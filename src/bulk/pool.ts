@@ -72,6 +72,9 @@ class BulkRun {
   private readonly limit: AimdLimit;
   private readonly inFlight = new Set<ItemState>();
   private readonly waiting = new DueHeap<ItemState>();
+  /** Items that deferred their attempt (see AttemptResult "defer"): no slot held; as many as the read-ahead. */
+  private readonly deferred = new Set<ItemState>();
+  private readonly readAhead: number;
   private pausedUntil = 0;
   private seq = 0;
 
@@ -95,10 +98,15 @@ class BulkRun {
   constructor(o: BulkOptions) {
     this.limit = new AimdLimit(o.concurrency);
     this.o = o;
+    this.readAhead = o.readAhead ?? Math.max(DEFAULT_READ_AHEAD, 4 * o.concurrency);
     this.feed = new ItemFeed(o.items, {
-      readAhead: o.readAhead ?? Math.max(DEFAULT_READ_AHEAD, 4 * o.concurrency),
-      onReady: () => this.pump(),
+      readAhead: this.readAhead,
+      onReady: () => (this.cancelling ? this.finishIfSettled() : this.pump()),
       onError: (err) => this.fail(err),
+      // An item that was on its way from the source when the run was cancelled.
+      onLate: (name) => {
+        if (!this.finished) this.finalizeCancelled(newState(name, 0));
+      },
     });
     this.policy = o.policy;
     this.clock = o.clock;
@@ -163,7 +171,7 @@ class BulkRun {
       if (head !== undefined && head.dueAt <= now) {
         this.waiting.pop();
         st = head;
-      } else if ((fresh = this.feed.take()) !== undefined) {
+      } else if (this.deferred.size < this.readAhead && (fresh = this.feed.take()) !== undefined) {
         st = newState(fresh, now);
       } else {
         // Nothing due and nothing at hand: a retry's time, or the source's next item, wakes us.
@@ -172,7 +180,7 @@ class BulkRun {
       }
       this.start(st, now);
     }
-    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.feed.exhausted) this.finish();
+    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.deferred.size === 0 && this.feed.exhausted) this.finish();
   }
 
   private start(st: ItemState, now: number): void {
@@ -218,8 +226,12 @@ class BulkRun {
         this.finalize(st, "skipped", { reason: r.reason });
         break;
       case "failed":
-        this.limit.increase();
+        if (r.notSent) st.attempts--;
+        else this.limit.increase();
         this.finalize(st, "failed", statusFields(r));
+        break;
+      case "defer":
+        this.onDefer(st, r.until);
         break;
       case "retry":
         this.onRetry(st, r);
@@ -258,12 +270,29 @@ class BulkRun {
     this.retries++;
   }
 
+  private onDefer(st: ItemState, until: Promise<unknown>): void {
+    st.attempts--;
+    this.deferred.add(st);
+    const resume = (): void => {
+      if (!this.deferred.delete(st) || st.done) return;
+      st.dueAt = this.clock.now();
+      this.waiting.push(st);
+      this.pump();
+    };
+    until.then(resume, resume);
+  }
+
   private afterSettle(): void {
     if (this.cancelling) {
-      if (this.inFlight.size === 0) this.finish();
+      this.finishIfSettled();
       return;
     }
     this.pump();
+  }
+
+  /** While cancelling: done once no attempt is in flight and no item is on its way from the source. */
+  private finishIfSettled(): void {
+    if (this.inFlight.size === 0 && !this.feed.busy) this.finish();
   }
 
   private finalize(st: ItemState, outcome: ItemOutcome["outcome"], fields: Partial<ItemOutcome>): void {
@@ -303,16 +332,18 @@ class BulkRun {
     this.attemptCtl.abort(reason instanceof Error ? reason : new CancelledError("the run was cancelled"));
     this.wake.stop();
     for (let st = this.waiting.pop(); st !== undefined; st = this.waiting.pop()) this.finalizeCancelled(st);
+    for (const st of this.deferred) this.finalizeCancelled(st);
+    this.deferred.clear();
     for (const name of this.feed.stop()) this.finalizeCancelled(newState(name, 0));
     if (this.inFlight.size === 0) {
-      this.finish();
+      this.finishIfSettled();
       return;
     }
     this.clock.sleep(this.cancelGraceMs, this.timerCtl.signal).then(
       () => {
         for (const st of this.inFlight) this.finalizeCancelled(st);
         this.inFlight.clear();
-        this.finish();
+        this.finishIfSettled();
       },
       () => undefined,
     );

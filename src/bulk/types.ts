@@ -9,7 +9,19 @@ export type AttemptResult =
   | { kind: "succeeded"; detail?: string }
   | { kind: "skipped"; reason: string }
   /** Final: never retried. */
-  | { kind: "failed"; reason: string; status?: number; code?: string }
+  | {
+      kind: "failed";
+      reason: string;
+      status?: number;
+      code?: string;
+      /** Nothing was sent: the operation decided without a request (not counted as an attempt). */
+      notSent?: boolean;
+    }
+  /**
+   * Not now: the item waits, holding no slot, until `until` settles, then starts again (this try
+   * is not counted as an attempt). E.g. instances waiting for a probe of their kind.
+   */
+  | { kind: "defer"; until: Promise<unknown> }
   | {
       kind: "retry";
       reason: string;

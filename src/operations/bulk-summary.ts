@@ -16,6 +16,8 @@ export interface BulkPresentation {
   facts: [string, string][];
   /** Whether to list succeeded names in the summary (deletions: yes). */
   listSucceeded: boolean;
+  /** Sections of the operation's own, made when the run has ended (versions before the run, probes). */
+  sections?: () => string[];
 }
 
 /** What the summary and outputs need of a finished (or stopped) bulk run. */
@@ -25,8 +27,8 @@ export interface BulkEnding {
   tally: BulkTally;
   /** The JSON Lines report file. */
   reportPath: string;
-  /** Names that would have been sent, for a dry run's list. */
-  candidates: readonly string[];
+  /** Names that would have been sent, for a dry run's list: the first ones, and how many. */
+  dryRun: { sample: readonly string[]; count: number };
   elapsedMs: number;
   /** The "Requests" fact, when requests were sent. */
   traffic?: [string, string];
@@ -65,13 +67,13 @@ export async function writeBulkOutputs(ctx: OperationContext, view: BulkPresenta
     sections.push(`#### ${capitalize(word)}\n\n${table(["Instance"], tally.succeededSample.map((n) => [code(n)]))}` +
       (tally.succeeded > tally.succeededSample.length ? `\n\n_…and ${tally.succeeded - tally.succeededSample.length} more (see the report file)._` : ""));
   }
-  const candidates = end.candidates;
-  if (settings.dryRun && candidates.length > 0) {
-    const shown = candidates.slice(0, 200).map((n) => [code(n)]);
-    sections.push(`#### Would be ${word}: ${candidates.length}\n\n${table(["Instance"], shown)}` +
-      (candidates.length > 200 ? `\n\n_…and ${candidates.length - 200} more (see the report file)._` : ""));
+  const { sample, count } = end.dryRun;
+  if (settings.dryRun && count > 0) {
+    const shown = sample.slice(0, 200).map((n) => [code(n)]);
+    sections.push(`#### Would be ${word}: ${count}\n\n${table(["Instance"], shown)}` +
+      (count > shown.length ? `\n\n_…and ${count - shown.length} more (see the report file)._` : ""));
   }
-  sections.push(tally.failureSection(), tally.skipSection(), `Report file: ${code(end.reportPath)}`);
+  sections.push(...(view.sections?.() ?? []), tally.failureSection(), tally.skipSection(), `Report file: ${code(end.reportPath)}`);
   report.addSummary(sections.filter(Boolean).join("\n\n"));
   logger.info(
     `${end.operation}: ${tally.succeeded} ${word}, ${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(end.elapsedMs / 1000).toFixed(3)} s.`,

@@ -2,7 +2,8 @@ import type { DeleteInstancesConfig } from "../config/config.ts";
 import { code } from "../report/markdown.ts";
 import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import type { OperationContext } from "./context.ts";
-import { failureOf, runInstanceBulk, selectNames, startBulkOutputs } from "./instance-bulk.ts";
+import { failureOf, runInstanceBulk, startBulkOutputs } from "./instance-bulk.ts";
+import { selectionOf } from "./instance-selection.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -13,12 +14,12 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
 export async function deleteInstances(config: DeleteInstancesConfig, ctx: OperationContext): Promise<void> {
   startBulkOutputs(ctx);
   const api = stateBackedApiFor(config.statebacked, ctx);
-  const { valid, preset } = selectNames(config.selection.names, config.shard);
+  const selection = selectionOf(api, config.machine, { kind: "list", names: config.selection.names }, { shard: config.shard });
   const facts: [string, string][] = [["Machine", code(config.machine)]];
   await runInstanceBulk(
     {
       job: { operation: "delete-instances", machine: config.machine, settings: config },
-      selection: { candidates: valid, preset },
+      selection,
       protocol: {
         scope: ENDPOINTS.deleteInstance.scope,
         send: (name, signal) => api.deleteInstance(config.machine, name, signal),

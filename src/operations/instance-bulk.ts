@@ -1,30 +1,23 @@
 import { runBulk } from "../bulk/pool.ts";
 import { formatProgress } from "../bulk/progress.ts";
-import type { AttemptResult, ItemOutcome } from "../bulk/types.ts";
-import { selectInstances } from "../bulk/selection.ts";
+import { type AttemptResult, CANCELLED_REASON, type ItemOutcome } from "../bulk/types.ts";
 import type { BulkSettings } from "../config/config.ts";
 import { classifyHttp } from "../http/classify.ts";
 import type { HttpResponse } from "../http/client.ts";
 import { TransportError } from "../http/retry.ts";
 import { BulkTally } from "../report/bulk-tally.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
-import { quoteUntrusted } from "../runtime/escape.ts";
 import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
 import { type BulkPresentation, writeBulkOutputs } from "./bulk-summary.ts";
 import type { OperationContext } from "./context.ts";
+import type { SelectedInstance, Selection } from "./instance-selection.ts";
 
 /**
- * The part set-desired-version and delete-instances share: select and shard the instances,
- * run one request per instance through the bulk engine, stream every outcome to the JSON Lines
- * report, and write counts, outputs and a summary, however the run ends.
+ * The part set-desired-version and delete-instances share: read the selection as it comes (a
+ * listing or a query page by page), run one request per instance through the bulk engine while
+ * the selection is still being read, stream every outcome to the JSON Lines report, and write
+ * counts, outputs and a summary, however the run ends.
  */
-
-/** An outcome decided before any request (bad name, filtered out, dry run). */
-export interface PresetOutcome {
-  name: string;
-  outcome: "skipped" | "failed";
-  reason: string;
-}
 
 /** How one instance is done on the wire (State Backed's protocol for this operation). */
 export interface InstanceProtocol {
@@ -34,26 +27,46 @@ export interface InstanceProtocol {
    * Maps a non-transient answer to an outcome; 2xx handling included. `earlierMayHaveActed`:
    * an earlier attempt for this instance may have been carried out although its answer was lost.
    */
-  classify(res: HttpResponse, earlierMayHaveActed: boolean): AttemptResult;
+  classify(res: HttpResponse, earlierMayHaveActed: boolean, item: SelectedInstance): AttemptResult;
   /** Checks the machine exists (false: could not check); throws when it does not. */
   checkMachine(): Promise<boolean>;
   /** What a missing-scope answer needs, for the run-wide error. */
   scope: string;
+  /** Decides before each attempt whether it is sent (the migration-path probe). */
+  gate?: SendGate;
+}
+
+/** Holds or refuses attempts before they are sent; told every final outcome. */
+export interface SendGate {
+  /** Undefined: send now. A result: the instance ends with it (nothing sent), or waits ("defer"). */
+  admit(item: SelectedInstance): AttemptResult | undefined;
+  settled(item: SelectedInstance, outcome: ItemOutcome): void;
+  /** Whether this failure is shown by the gate's own summary section (not as a failure group). */
+  showsOwn?(outcome: Pick<ItemOutcome, "code">): boolean;
+  /** The step's error when the gate knows better what to say (what to publish, say). */
+  failure?(): string | undefined;
+}
+
+/** The selection read in full, for a plan that needs every instance up front (a rollout in waves). */
+export interface ChosenInstances {
+  candidates: string[];
+  /** The version each candidate runs, where the listing said it. */
+  versions: Map<string, string>;
 }
 
 /** A bulk run over the instances of one machine, in four parts. */
 export interface InstanceBulkSpec {
   /** What runs, on which machine, with which settings. */
   job: { operation: "set-desired-version" | "delete-instances"; machine: string; settings: BulkSettings & { dryRun: boolean } };
-  /** Names to act on (after sharding and validation), and outcomes decided before any request. */
-  selection: { candidates: string[]; preset: PresetOutcome[] };
+  /** The instances, read as the run goes, each with its version when known or an outcome decided already. */
+  selection: Selection;
   protocol: InstanceProtocol;
   presentation: BulkPresentation;
   /**
    * Sends the candidates in several passes (a rollout in waves) instead of one; dry runs
    * included. Without it, one pass sends every candidate.
    */
-  plan?(passes: BulkPasses): Promise<PlanResult>;
+  plan?(passes: BulkPasses, chosen: ChosenInstances): Promise<PlanResult>;
 }
 
 /** One outcome to record: the engine's, or one decided without a request. */
@@ -92,17 +105,6 @@ export interface PlanResult {
   sections: string[];
 }
 
-/** The most characters of a bad name shown (a valid name has at most 128). */
-const SHOWN_NAME_CHARS = 160;
-
-/** Splits names into valid ones (of this shard) and invalid ones (reported as failed, never sent). */
-export function selectNames(names: readonly string[], shard: BulkSettings["shard"]): { valid: string[]; preset: PresetOutcome[] } {
-  const sel = selectInstances(names, shard ? { shard } : {});
-  // A bad name may be a whole line of garbage: shown cut short and escaped wherever it is reported.
-  const preset = sel.invalid.map((i) => ({ name: quoteUntrusted(i.name, SHOWN_NAME_CHARS), outcome: "failed" as const, reason: `invalid name: ${quoteUntrusted(i.reason, 300)}` }));
-  return { valid: sel.valid, preset };
-}
-
 /**
  * Sets the count outputs to zero at the start of a bulk operation, so a run that fails before
  * the bulk phase (resolving a version, listing instances) still leaves outputs a later step
@@ -113,7 +115,8 @@ export function startBulkOutputs(ctx: OperationContext): void {
   ctx.report.setOutput("failed-instances", "");
 }
 
-export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationContext): Promise<void> {
+/** Runs the bulk operation; says whether it was cancelled. */
+export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationContext): Promise<{ cancelled: boolean }> {
   const { report, logger, clock } = ctx;
   const { job, selection, protocol, presentation } = spec;
   const { operation, machine, settings } = job;
@@ -129,7 +132,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     // Instances left when the run stopped on a refusal were not cancelled by anyone: say why.
     const o = item.cancelled && runWideError !== undefined && !ctx.signal.aborted ? { ...item, reason: "not sent: the run stopped on a refusal that applies to every instance" } : item;
     if (kind === "rollback") tally.rollBack(o);
-    else tally.add(o);
+    else tally.add(o, protocol.gate?.showsOwn?.(o) === true);
     file.write({
       instance: o.name,
       ...(o.wave !== undefined ? { wave: o.wave } : {}),
@@ -140,9 +143,19 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       ...(o.attempts !== undefined ? { attempts: o.attempts } : {}),
     });
   };
-  for (const p of selection.preset) record(p);
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const candidates = selection.candidates;
+  // Instances read from the selection and not yet ended (bounded by the engine's read-ahead).
+  const open = new Map<string, SelectedInstance>();
+  async function* toSend(): AsyncGenerator<string> {
+    for await (const item of selection) {
+      if (item.decided) record({ name: item.name, ...item.decided });
+      else if (!open.has(item.name)) {
+        open.set(item.name, item);
+        yield item.name;
+      }
+    }
+  }
+  const dryRun = { sample: [] as string[], count: 0 };
   let cancelled = false;
   let traffic: [string, string] | undefined;
   let retries = 0;
@@ -151,7 +164,9 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   let plan: PlanResult | undefined;
   const pass = async (items: readonly string[] | AsyncIterable<string>, opts: PassOptions = {}): Promise<{ cancelled: boolean }> => {
     if (Array.isArray(items) && items.length === 0) return { cancelled: signal.aborted };
-    const count = Array.isArray(items) ? `${items.length} instances` : "instances";
+    const count = Array.isArray(items) ? `${items.length} instances` : "instances, sent as they are selected,";
+    // The gate (the migration-path probe) applies to sending, not to rolling back.
+    const gate = opts.kind === "rollback" ? undefined : protocol.gate;
     logger.info(`${operation}${opts.kind === "rollback" ? " (rollback)" : ""}: ${count} of ${machine}, concurrency ${settings.concurrency}…`);
     const send = opts.send ?? ((name: string, s: AbortSignal) => protocol.send(name, s));
     const result = await runBulk({
@@ -162,6 +177,9 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       signal,
       logger,
       attempt: async (name, attemptSignal, history) => {
+        const item = open.get(name) ?? { name };
+        const held = gate?.admit(item);
+        if (held) return held;
         let res: HttpResponse;
         try {
           res = await send(name, attemptSignal);
@@ -172,7 +190,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         }
         const transient = classifyHttp(res, clock.now());
         if (transient) return transient;
-        const outcome = opts.classify ? opts.classify(res, history.earlierMayHaveActed, name) : protocol.classify(res, history.earlierMayHaveActed);
+        const outcome = opts.classify ? opts.classify(res, history.earlierMayHaveActed, name) : protocol.classify(res, history.earlierMayHaveActed, item);
         if (outcome.kind === "failed" && isRunWide(res)) {
           runWideError ??= new ApiError(`${operation} of '${name}'`, res.status, parseErrorBody(res.text()), protocol.scope).message;
           stop.abort();
@@ -180,6 +198,9 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         return outcome;
       },
       onOutcome: (o) => {
+        const item = open.get(o.name);
+        open.delete(o.name);
+        if (item) gate?.settled(item, o);
         const wave = opts.wave?.(o.name);
         record(wave === undefined ? o : { ...o, wave }, opts.kind);
         opts.onOutcome?.(o);
@@ -196,18 +217,39 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     ];
     if (result.retries > 0) logger.info(`${result.retries} requests were retried (${result.rateLimitedResponses} rate limited).`);
     cancelled ||= result.cancelled;
+    // A names list is known in full: the names never read are not done either.
+    if (result.cancelled && !Array.isArray(items)) {
+      for (const left of selection.unread()) {
+        if (left.decided) record({ name: left.name, ...left.decided });
+        else record({ name: left.name, outcome: "failed", reason: CANCELLED_REASON, cancelled: true });
+      }
+    }
     return { cancelled: result.cancelled };
   };
   try {
     if (!(await protocol.checkMachine())) logger.info(`Could not check that machine '${machine}' exists (the key lacks machines.read); going on.`);
     if (spec.plan) {
-      plan = await spec.plan({ pass, record, signal });
-      if (settings.dryRun) logger.info(`Dry run: ${candidates.length} instances would be ${word}; nothing sent.`);
+      // A plan (waves) needs every instance up front: the selection is read in full first.
+      const chosen: ChosenInstances = { candidates: [], versions: new Map() };
+      for await (const name of toSend()) {
+        chosen.candidates.push(name);
+        const v = open.get(name)?.version;
+        if (v) chosen.versions.set(name, v.id);
+      }
+      dryRun.count = chosen.candidates.length;
+      dryRun.sample = chosen.candidates.slice(0, 200);
+      plan = await spec.plan({ pass, record, signal }, chosen);
+      if (settings.dryRun) logger.info(`Dry run: ${chosen.candidates.length} instances would be ${word}; nothing sent.`);
     } else if (settings.dryRun) {
-      for (const name of candidates) record({ name, outcome: "skipped", reason: `dry run: would be ${word}` });
-      logger.info(`Dry run: ${candidates.length} instances would be ${word}; nothing sent.`);
+      for await (const name of toSend()) {
+        open.delete(name);
+        if (dryRun.sample.length < 200) dryRun.sample.push(name);
+        dryRun.count++;
+        record({ name, outcome: "skipped", reason: `dry run: would be ${word}` });
+      }
+      logger.info(`Dry run: ${dryRun.count} instances would be ${word}; nothing sent.`);
     } else {
-      await pass(candidates);
+      await pass(toSend());
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
@@ -216,17 +258,20 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       settings,
       tally,
       reportPath: file.path,
-      candidates,
+      dryRun,
       elapsedMs: clock.now() - started,
       ...(traffic ? { traffic } : {}),
       ...(plan ? { before: plan.sections } : {}),
     });
   }
+  const gateFailure = protocol.gate?.failure?.();
   if (runWideError) report.fail(runWideError);
   else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
   else if (plan?.failure) report.fail(plan.failure);
+  else if (gateFailure !== undefined) report.fail(gateFailure);
   else if (tally.failed > 0 && settings.failOnError) report.fail(`${tally.failed} of ${tally.total} instances failed (see the summary and failed-instances).`);
   else if (tally.failed > 0) logger.warning(`${tally.failed} of ${tally.total} instances failed; fail-on-error is false, so the step passes.`);
+  return { cancelled: cancelled || ctx.signal.aborted };
 }
 
 function isRunWide(res: HttpResponse): boolean {

@@ -30,7 +30,8 @@ export class BulkTally {
   private readonly failures = new Map<string, ReasonGroup>();
   private readonly skips = new Map<string, number>();
 
-  add(o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">): void {
+  /** `shownElsewhere`: a failure the operation's own section shows (counted and listed, not grouped here). */
+  add(o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">, shownElsewhere = false): void {
     if (o.outcome === "succeeded") {
       this.succeeded++;
       if (this.succeededSample.length < SUMMARY_SUCCESS_NAMES) this.succeededSample.push(o.name);
@@ -45,6 +46,7 @@ export class BulkTally {
     this.failed++;
     if (o.cancelled) this.notDone++;
     this.failedNames.push(o.name);
+    if (shownElsewhere) return;
     const key = o.cancelled ? (o.reason ?? "not done") : groupKey(o);
     let g = this.failures.get(key);
     if (!g) this.failures.set(key, (g = { reason: key, count: 0, sample: [] }));
@@ -68,7 +70,7 @@ export class BulkTally {
 
   /** Markdown: the failures grouped by reason, largest group first, each with a capped table. */
   failureSection(): string {
-    if (this.failed === 0) return "";
+    if (this.failed === 0 || this.failures.size === 0) return "";
     const groups = [...this.failures.values()].sort((a, b) => b.count - a.count);
     const shown = groups.slice(0, SUMMARY_REASON_GROUPS);
     const blocks = shown.map((g) => {
