@@ -142,6 +142,7 @@ describe("set-desired-version in waves", () => {
     // The refused way back is one line per source version, not per instance.
     expect(r.summary).toContain(`**no migration path back from v2 (${v2.id}) to v0 (${v0.id}), so the rollback was refused**: ${fromB.length}`);
     expect(r.summary).toContain(`| Selected | Updated | Rolled back | Skipped | Failed |`);
+    expect(r.t.logger.lines.some((l) => l.startsWith(`set-desired-version: 0 updated, ${fromA.length} rolled back, ${420 - wave1!.length} skipped, ${fromB.length} failed of 420 in `))).toBe(true);
     const last = new Map(r.lines.map((l) => [l.instance, l]));
     for (const n of fromA) expect(last.get(n)).toMatchObject({ outcome: "rolled-back", wave: 1 });
     for (const n of fromB) expect(last.get(n)).toMatchObject({ outcome: "failed", wave: 1 });

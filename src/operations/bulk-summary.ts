@@ -76,7 +76,7 @@ export async function writeBulkOutputs(ctx: OperationContext, view: BulkPresenta
   sections.push(...(view.sections?.() ?? []), tally.failureSection(), tally.skipSection(), `Report file: ${code(end.reportPath)}`);
   report.addSummary(sections.filter(Boolean).join("\n\n"));
   logger.info(
-    `${end.operation}: ${tally.succeeded} ${word}, ${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(end.elapsedMs / 1000).toFixed(3)} s.`,
+    `${end.operation}: ${tally.succeeded} ${word}, ${tally.rolledBack > 0 ? `${tally.rolledBack} rolled back, ` : ""}${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(end.elapsedMs / 1000).toFixed(3)} s.`,
   );
 }
 
