@@ -149,6 +149,16 @@ export function bypassesProxy(url: URL, entries: NoProxyEntry[]): boolean {
   return false;
 }
 
+interface Route {
+  agent: ProxyAgent;
+  proxy: ProxyEndpoint;
+  /** host:port of the target, for messages. */
+  host: string;
+}
+
+/** Origins whose route is remembered (a run has a few; the bound only keeps memory flat). */
+const MAX_ROUTES = 256;
+
 /**
  * The dispatcher of the run: requests that NO_PROXY exempts, or whose scheme has no proxy set,
  * go through `direct`; the others through a ProxyAgent (plain HTTP is forwarded, HTTPS is
@@ -159,6 +169,7 @@ export class ProxyRouter extends Dispatcher {
   private readonly viaHttp: ProxyAgent | undefined;
   private readonly viaHttps: ProxyAgent | undefined;
   private readonly settings: ProxySettings;
+  private readonly routes = new Map<string, Route | undefined>();
 
   constructor(settings: ProxySettings, agentOptions: Agent.Options, ca: string | undefined) {
     super();
@@ -170,12 +181,21 @@ export class ProxyRouter extends Dispatcher {
   }
 
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const target = new URL(String(opts.origin));
+    const route = this.routeOf(String(opts.origin));
+    return route ? route.agent.dispatch(opts, withProxyErrors(handler, route.proxy, route.host)) : this.direct.dispatch(opts, handler);
+  }
+
+  /** The route of an origin (undefined: direct), decided once per origin: a run talks to a handful. */
+  private routeOf(origin: string): Route | undefined {
+    if (this.routes.has(origin)) return this.routes.get(origin);
+    const target = new URL(origin);
     const https = target.protocol === "https:";
     const proxy = https ? this.settings.https : this.settings.http;
     const agent = https ? this.viaHttps : this.viaHttp;
-    if (!proxy || !agent || bypassesProxy(target, this.settings.noProxy)) return this.direct.dispatch(opts, handler);
-    return agent.dispatch(opts, withProxyErrors(handler, proxy, target.host));
+    const route = !proxy || !agent || bypassesProxy(target, this.settings.noProxy) ? undefined : { agent, proxy, host: target.host };
+    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    this.routes.set(origin, route);
+    return route;
   }
 
   override async close(): Promise<void> {
