@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AppgateClient } from "../../src/appgate/api/client.ts";
 import { AppgateApiError, AuthError, MisroutedError } from "../../src/appgate/api/errors.ts";
-import type { AppgateAuth } from "../../src/config/appgate.ts";
+import type { AppgateAuth } from "../../src/appgate/api/session.ts";
 import { HttpClient } from "../../src/http/client.ts";
 import { systemClock } from "../../src/runtime/clock.ts";
 import { MemoryLogger } from "../../src/runtime/logger.ts";

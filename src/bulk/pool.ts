@@ -1,31 +1,21 @@
 /**
  * The bulk scheduler: runs one operation (`attempt`) for each of up to 100,000 items through a
- * bounded, adaptive pool, with the action's one retry policy (runtime/retry-policy.ts). Its
- * parts live beside it: the adaptive limit (aimd.ts), the waiting retries (due-heap.ts) and
- * progress lines (progress.ts). It knows nothing of HTTP: the operation classifies its answers.
+ * bounded, adaptive pool, with the action's one retry policy (runtime/retry-policy.ts). It knows
+ * nothing of HTTP: the operation classifies its answers. Its parts live beside it: where items
+ * come from (feed.ts), the adaptive limit (aimd.ts), waiting retries (due-heap.ts, one timer in
+ * wake-timer.ts), the retry decision (retry-plan.ts) and progress lines (progress.ts).
  *
- * How it works
- * - A single dispatcher (`pump`) starts attempts while fewer than `limit` are in flight. Items
- *   come from two places: retries that are due (first, so started items finish and their state
- *   is freed) and the next fresh item from the feed (feed.ts: a list, or an async source such as
- *   a listing read page by page with a bounded read-ahead, so the first request goes out as soon
- *   as the first page is in; the total is unknown until the source ends). No state exists for an item before its first attempt, and
- *   none after its outcome has been handed to `onOutcome`: memory is O(in flight + waiting).
- * - An item waiting for its backoff holds no slot: it sits in a min-heap ordered by due time,
- *   and one clock timer (not one per item) wakes the dispatcher at the earliest due time.
- *   When no wait is needed nothing is timed at all.
- * - A `retryAfterMs` on any answer pauses the whole pool: no attempt of any item starts before
- *   that instant (attempts in flight finish). A Retry-After longer than the policy's
- *   `maxRetryAfterMs` is not honoured: the item fails at once and the pool is not paused, since
- *   this run will not wait that long anyway.
- * - AIMD (aimd.ts): a rate-limited answer lowers the limit (once per congestion window); every
- *   definitive answer (succeeded, skipped, failed) raises it a little, up to `concurrency`.
- * - Attempt accounting (retry-plan.ts): rate-limited attempts (429) do not count against
- *   `policy.maxAttempts`, up to `rateLimitedRetries` of them: the item should not fail because
- *   of the pool's own probing for the server's limit. `ItemOutcome.attempts` counts every one.
- * - "An earlier attempt may have acted": a `retry` result says whether the server may have
- *   carried that attempt out (`mayHaveActed`); the pool remembers it per item and hands it to the
- *   item's next attempts, so the operation can read an answer such as a 404 after a lost delete.
+ * - One dispatcher (`pump`) starts attempts while fewer than the limit are in flight: due
+ *   retries first (so started items finish and their state is freed), then the next item of the
+ *   feed (a list, or an async source read with a bounded read-ahead). An item has state only
+ *   from its first attempt to its outcome: memory is O(in flight + waiting).
+ * - An item waiting for its backoff holds no slot; when no wait is needed nothing is timed.
+ * - A `retryAfterMs` pauses the whole pool until then (attempts in flight finish); one longer
+ *   than the policy's `maxRetryAfterMs` fails the item at once and pauses nothing.
+ * - A rate-limited answer lowers the limit (once per window); every definitive answer raises it
+ *   a little. Up to `rateLimitedRetries` 429s of an item do not count against `maxAttempts`.
+ * - A `retry` result says whether the server may have carried that attempt out (`mayHaveActed`);
+ *   the item's next attempts are told (`earlierMayHaveActed`), e.g. to read a 404 after a lost delete.
  * - Cancellation (`signal`): nothing new starts, timers stop, attempts in flight get an aborted
  *   signal and `cancelGraceMs` to settle (an answer that still arrives is recorded as it is);
  *   every other item ends failed with `cancelled: true`. runBulk resolves, it does not reject.
@@ -35,7 +25,6 @@ import { type Clock, CancelledError, causedByCancellation } from "../runtime/clo
 import { formatDuration } from "../runtime/duration.ts";
 import type { RetryPolicy } from "../runtime/retry-policy.ts";
 import { AimdLimit } from "./aimd.ts";
-import { DueHeap } from "./due-heap.ts";
 import { ItemFeed } from "./feed.ts";
 import { type ItemState, codeOf, errorMessage, newState, statusFields } from "./item-state.ts";
 import { ProgressSchedule, progressOf, realTicker } from "./progress.ts";
@@ -51,6 +40,7 @@ import {
   DEFAULT_READ_AHEAD,
   type ItemOutcome,
 } from "./types.ts";
+import { WaitingRoom } from "./waiting-room.ts";
 import { WakeTimer } from "./wake-timer.ts";
 
 /** Runs `attempt` for every item; resolves once every item has an outcome. */
@@ -62,18 +52,14 @@ class BulkRun {
   private readonly o: BulkOptions;
   /** The items: a list, or a source read as the run goes (bounded read-ahead). */
   private readonly feed: ItemFeed;
-  private readonly policy: RetryPolicy;
   private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly rateLimitedRetries: number;
-  private readonly cancelGraceMs: number;
+  private readonly cfg: { policy: RetryPolicy; random: () => number; rateLimitedRetries: number; cancelGraceMs: number };
 
   /** The adaptive concurrency limit. */
   private readonly limit: AimdLimit;
   private readonly inFlight = new Set<ItemState>();
-  private readonly waiting = new DueHeap<ItemState>();
-  /** Items that deferred their attempt (see AttemptResult "defer"): no slot held; as many as the read-ahead. */
-  private readonly deferred = new Set<ItemState>();
+  /** Retries waiting for their time, and items that deferred their attempt (as many as the read-ahead). */
+  private readonly waiting: WaitingRoom;
   private readonly readAhead: number;
   private pausedUntil = 0;
   private seq = 0;
@@ -108,12 +94,14 @@ class BulkRun {
         if (!this.finished) this.finalizeCancelled(newState(name, 0));
       },
     });
-    this.policy = o.policy;
     this.clock = o.clock;
-    this.random = o.random ?? Math.random;
-    this.rateLimitedRetries =
-      o.rateLimitedRetries ?? (o.policy.maxAttempts > 1 ? DEFAULT_RATE_LIMITED_RETRIES : 0);
-    this.cancelGraceMs = o.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+    this.waiting = new WaitingRoom(() => this.clock.now(), () => this.pump());
+    this.cfg = {
+      policy: o.policy,
+      random: o.random ?? Math.random,
+      rateLimitedRetries: o.rateLimitedRetries ?? (o.policy.maxAttempts > 1 ? DEFAULT_RATE_LIMITED_RETRIES : 0),
+      cancelGraceMs: o.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
+    };
     this.startedAt = this.clock.now();
     const onProgress = o.onProgress;
     this.progress = new ProgressSchedule({
@@ -165,22 +153,18 @@ class BulkRun {
         this.wake.wakeAt(this.pausedUntil);
         break;
       }
-      const head = this.waiting.peek();
-      let st: ItemState;
+      let st = this.waiting.takeDue(now);
       let fresh: string | undefined;
-      if (head !== undefined && head.dueAt <= now) {
-        this.waiting.pop();
-        st = head;
-      } else if (this.deferred.size < this.readAhead && (fresh = this.feed.take()) !== undefined) {
-        st = newState(fresh, now);
-      } else {
+      if (st === undefined && this.waiting.deferredCount < this.readAhead && (fresh = this.feed.take()) !== undefined) st = newState(fresh, now);
+      if (st === undefined) {
         // Nothing due and nothing at hand: a retry's time, or the source's next item, wakes us.
-        if (head !== undefined) this.wake.wakeAt(head.dueAt);
+        const next = this.waiting.nextDueAt();
+        if (next !== undefined) this.wake.wakeAt(next);
         break;
       }
       this.start(st, now);
     }
-    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.deferred.size === 0 && this.feed.exhausted) this.finish();
+    if (this.inFlight.size === 0 && this.waiting.size === 0 && this.feed.exhausted) this.finish();
   }
 
   private start(st: ItemState, now: number): void {
@@ -218,20 +202,15 @@ class BulkRun {
     this.inFlight.delete(st);
     switch (r?.kind) {
       case "succeeded":
-        this.limit.increase();
-        this.finalize(st, "succeeded", r.detail !== undefined ? { detail: r.detail } : {});
-        break;
       case "skipped":
-        this.limit.increase();
-        this.finalize(st, "skipped", { reason: r.reason });
-        break;
       case "failed":
-        if (r.notSent) st.attempts--;
+        if (r.kind === "failed" && r.notSent) st.attempts--;
         else this.limit.increase();
-        this.finalize(st, "failed", statusFields(r));
+        this.finalize(st, r.kind, r.kind === "succeeded" ? (r.detail !== undefined ? { detail: r.detail } : {}) : statusFields(r));
         break;
       case "defer":
-        this.onDefer(st, r.until);
+        st.attempts--; // not an attempt: the item waits, holding no slot, then starts again
+        this.waiting.defer(st, r.until);
         break;
       case "retry":
         this.onRetry(st, r);
@@ -252,7 +231,7 @@ class BulkRun {
     }
     if (r.mayHaveActed) st.mayHaveActed = true;
     const ra = r.retryAfterMs;
-    if (ra !== undefined && ra > 0 && ra <= this.policy.maxRetryAfterMs && now + ra > this.pausedUntil) {
+    if (ra !== undefined && ra > 0 && ra <= this.cfg.policy.maxRetryAfterMs && now + ra > this.pausedUntil) {
       this.pausedUntil = now + ra;
       this.o.logger?.debug(`bulk: the server asked to wait ${formatDuration(ra)}; pausing all requests`);
     }
@@ -260,26 +239,13 @@ class BulkRun {
       this.finalizeCancelled(st);
       return;
     }
-    const plan = planRetry(st, this.policy, this.rateLimitedRetries, ra, r.reason, this.random);
+    const plan = planRetry(st, this.cfg.policy, this.cfg.rateLimitedRetries, ra, r.reason, this.cfg.random);
     if (plan.kind === "give-up") {
       this.finalize(st, "failed", { ...statusFields(r), ...(plan.reason !== undefined ? { reason: plan.reason } : {}) });
       return;
     }
-    st.dueAt = now + plan.delayMs;
-    this.waiting.push(st);
+    this.waiting.retryAt(st, now + plan.delayMs);
     this.retries++;
-  }
-
-  private onDefer(st: ItemState, until: Promise<unknown>): void {
-    st.attempts--;
-    this.deferred.add(st);
-    const resume = (): void => {
-      if (!this.deferred.delete(st) || st.done) return;
-      st.dueAt = this.clock.now();
-      this.waiting.push(st);
-      this.pump();
-    };
-    until.then(resume, resume);
   }
 
   private afterSettle(): void {
@@ -300,27 +266,16 @@ class BulkRun {
     const now = this.clock.now();
     this.counts[outcome]++;
     if (fields.cancelled) this.counts.cancelled++;
-    this.emitOutcome({
-      name: st.name,
-      outcome,
-      attempts: st.attempts,
-      ...fields,
-      durationMs: st.attempts === 0 ? 0 : now - st.firstStartedAt,
-    });
+    try {
+      this.o.onOutcome?.({ name: st.name, outcome, attempts: st.attempts, ...fields, durationMs: st.attempts === 0 ? 0 : now - st.firstStartedAt });
+    } catch (err) {
+      this.fail(err);
+    }
     if (!this.cancelling) this.progress.maybe(now);
   }
 
   private finalizeCancelled(st: ItemState): void {
     this.finalize(st, "failed", { reason: CANCELLED_REASON, cancelled: true });
-  }
-
-  private emitOutcome(o: ItemOutcome): void {
-    if (!this.o.onOutcome) return;
-    try {
-      this.o.onOutcome(o);
-    } catch (err) {
-      this.fail(err);
-    }
   }
 
   /** Cancellation: nothing new starts, waiting items end now, in-flight ones get a grace period. */
@@ -331,15 +286,13 @@ class BulkRun {
     const reason: unknown = external?.aborted ? external.reason : undefined;
     this.attemptCtl.abort(reason instanceof Error ? reason : new CancelledError("the run was cancelled"));
     this.wake.stop();
-    for (let st = this.waiting.pop(); st !== undefined; st = this.waiting.pop()) this.finalizeCancelled(st);
-    for (const st of this.deferred) this.finalizeCancelled(st);
-    this.deferred.clear();
+    for (const st of this.waiting.drain()) this.finalizeCancelled(st);
     for (const name of this.feed.stop()) this.finalizeCancelled(newState(name, 0));
     if (this.inFlight.size === 0) {
       this.finishIfSettled();
       return;
     }
-    this.clock.sleep(this.cancelGraceMs, this.timerCtl.signal).then(
+    this.clock.sleep(this.cfg.cancelGraceMs, this.timerCtl.signal).then(
       () => {
         for (const st of this.inFlight) this.finalizeCancelled(st);
         this.inFlight.clear();

@@ -3,12 +3,9 @@
  * request is sent. Every error names the input at fault.
  */
 import { createHash, X509Certificate } from "node:crypto";
+import type { AppgateAuth } from "../appgate/api/session.ts";
 import { parseNameList } from "../bulk/selection.ts";
 import { InputError, type Inputs, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
-
-export type AppgateAuth =
-  | { kind: "password"; username: string; password: string; providerName: string; deviceId: string }
-  | { kind: "token"; token: string };
 
 export interface AppgateConfig {
   operation: "complete-appliance-upgrade";

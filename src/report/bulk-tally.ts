@@ -1,4 +1,3 @@
-import type { ItemOutcome } from "../bulk/types.ts";
 import { formatDuration } from "../runtime/duration.ts";
 import { code, escapeCell, table } from "./markdown.ts";
 
@@ -6,6 +5,17 @@ import { code, escapeCell, table } from "./markdown.ts";
 export const SUMMARY_ROWS_PER_REASON = 20;
 export const SUMMARY_REASON_GROUPS = 15;
 export const SUMMARY_SUCCESS_NAMES = 200;
+
+/** One item's outcome, as the tally needs it (the bulk pool's ItemOutcome fits). */
+export interface TalliedOutcome {
+  name: string;
+  outcome: "succeeded" | "skipped" | "failed";
+  reason?: string | undefined;
+  status?: number | undefined;
+  code?: string | undefined;
+  /** Not done because the run stopped. */
+  cancelled?: boolean | undefined;
+}
 
 interface ReasonGroup {
   reason: string;
@@ -31,7 +41,7 @@ export class BulkTally {
   private readonly skips = new Map<string, number>();
 
   /** `shownElsewhere`: a failure the operation's own section shows (counted and listed, not grouped here). */
-  add(o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">, shownElsewhere = false): void {
+  add(o: TalliedOutcome, shownElsewhere = false): void {
     if (o.outcome === "succeeded") {
       this.succeeded++;
       if (this.succeededSample.length < SUMMARY_SUCCESS_NAMES) this.succeededSample.push(o.name);
@@ -58,7 +68,7 @@ export class BulkTally {
    * The outcome of setting back an instance already counted as succeeded: it ends rolled back,
    * or failed (then no longer succeeded).
    */
-  rollBack(o: Pick<ItemOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">): void {
+  rollBack(o: Pick<TalliedOutcome, "name" | "outcome" | "reason" | "status" | "code" | "cancelled">): void {
     this.succeeded--;
     if (o.outcome === "succeeded") this.rolledBack++;
     else this.add(o.outcome === "skipped" ? { ...o, outcome: "failed" } : o);
@@ -107,7 +117,7 @@ export class BulkTally {
   }
 }
 
-function groupKey(o: Pick<ItemOutcome, "status" | "code" | "reason">): string {
+function groupKey(o: Pick<TalliedOutcome, "status" | "code" | "reason">): string {
   if (o.code && o.status) return `HTTP ${o.status} ${o.code}`;
   if (o.status) return `HTTP ${o.status}`;
   if (o.code) return o.code;

@@ -4,12 +4,16 @@
  * token expires, and errors that say what was being done. Every request goes through the
  * action's HttpClient. The endpoints themselves are in client.ts.
  */
-import type { AppgateAuth } from "../../config/appgate.ts";
 import type { HttpClient, HttpMethod, HttpResponse } from "../../http/client.ts";
 import type { Retryability } from "../../http/retry.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { AppgateApiError, AuthError, MisroutedError } from "./errors.ts";
 import { errorMessageOf } from "./wire.ts";
+
+/** How to sign in to the Controller: a user (the session signs in, and again when a token expires) or a token. */
+export type AppgateAuth =
+  | { kind: "password"; username: string; password: string; providerName: string; deviceId: string }
+  | { kind: "token"; token: string };
 
 export interface SessionOptions {
   http: HttpClient;
