@@ -6,6 +6,7 @@ import { type ProxySettings, proxySecrets, proxySettingsFromEnv } from "./http/p
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
 import { type OperationContext, createRunContext, httpSettingsOf } from "./operations/context.ts";
 import { deleteInstances } from "./operations/delete-instances.ts";
+import { fleetStatus } from "./operations/fleet-status.ts";
 import { publishMigration } from "./operations/publish-migration.ts";
 import { publishVersion } from "./operations/publish-version.ts";
 import { setDesiredVersion } from "./operations/set-desired-version.ts";
@@ -130,6 +131,8 @@ function dispatch(config: Config, ctx: OperationContext): Promise<void> {
       return setDesiredVersion(config, ctx);
     case "delete-instances":
       return deleteInstances(config, ctx);
+    case "fleet-status":
+      return fleetStatus(config, ctx);
     case "complete-appliance-upgrade":
       return completeApplianceUpgrade(config, ctx);
   }

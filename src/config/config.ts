@@ -5,6 +5,7 @@ import { readWorkspaceFile, WorkspaceFileError } from "../runtime/workspace-file
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
+import { type InstanceQuery, parseInstanceQuery } from "./instance-query.ts";
 import { ROLLOUT_INPUTS, type RolloutSettings, parseRollout } from "./rollout.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -18,6 +19,7 @@ export const OPERATIONS = [
   "publish-migration",
   "set-desired-version",
   "delete-instances",
+  "fleet-status",
   "complete-appliance-upgrade",
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
@@ -65,7 +67,8 @@ export interface PublishMigrationConfig extends StateBackedBase {
 
 export type InstanceSelection =
   | { kind: "list"; input: "instances" | "instances-file"; names: string[] }
-  | { kind: "all" };
+  | { kind: "all" }
+  | ({ kind: "query" } & InstanceQuery);
 
 export interface BulkSettings {
   selection: InstanceSelection;
@@ -83,17 +86,26 @@ export interface SetDesiredVersionConfig extends StateBackedBase, BulkSettings {
 
 export interface DeleteInstancesConfig extends StateBackedBase, BulkSettings {
   operation: "delete-instances";
-  selection: Extract<InstanceSelection, { kind: "list" }>;
+  selection: Extract<InstanceSelection, { kind: "list" | "query" }>;
 }
 
-export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredVersionConfig | DeleteInstancesConfig | AppgateConfig;
+/** fleet-status: where the machine's instances stand (read only). */
+export interface FleetStatusConfig extends StateBackedBase {
+  operation: "fleet-status";
+  /** Every instance unless narrowed by names or a query. */
+  selection: InstanceSelection;
+  to?: VersionRef;
+}
+
+export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredVersionConfig | DeleteInstancesConfig | FleetStatusConfig | AppgateConfig;
 
 /** Inputs that only some operations read; setting one for another operation is an error. */
 const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "publish-version": ["version-file", "version-label", "make-current", "index-selectors", "skip-if-exists"],
   "publish-migration": ["migration-file", "from-version", "to-version"],
-  "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "all-instances", "concurrency", "shard", "fail-on-error", ...ROLLOUT_INPUTS],
-  "delete-instances": ["instances", "instances-file", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
+  "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "instances-query", "all-instances", "concurrency", "shard", "fail-on-error", ...ROLLOUT_INPUTS],
+  "delete-instances": ["instances", "instances-file", "instances-query", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
+  "fleet-status": ["to-version", "instances", "instances-file", "instances-query"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
 /** The most bytes of 'instances-file' read: about 250,000 names of the longest kind, millions of usual ones. */
@@ -182,8 +194,17 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
         );
       }
       const bulk = await parseBulkSettings(inputs, operation, 4, workspace);
-      if (bulk.selection.kind !== "list") throw new InputError("instances", "name the instances to delete");
+      if (bulk.selection.kind === "all") throw new InputError("instances", "name the instances to delete");
       return Object.freeze({ ...base, ...bulk, selection: bulk.selection, operation });
+    }
+    case "fleet-status": {
+      const toValue = inputs.optional("to-version");
+      return Object.freeze({
+        ...base,
+        operation,
+        selection: await parseSelection(inputs, operation, workspace, { kind: "all" }),
+        ...optionalProp("to", toValue === undefined ? undefined : versionRefInput("to-version", toValue)),
+      });
     }
   }
 }
@@ -267,35 +288,7 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
 }
 
 async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number, workspace: string): Promise<BulkSettings> {
-  const list = inputs.raw("instances");
-  const file = inputs.optional("instances-file");
-  const all = inputs.bool("all-instances", false);
-  const chosen = [list !== undefined && "'instances'", file !== undefined && "'instances-file'", all && "'all-instances: true'"].filter(Boolean);
-  if (chosen.length > 1) throw new InputError("instances", `choose one way to select instances, not ${chosen.join(" and ")}`);
-  let selection: InstanceSelection;
-  if (all) {
-    selection = { kind: "all" };
-  } else if (file !== undefined) {
-    let text: string;
-    try {
-      text = (await readWorkspaceFile(file, { workspace, maxBytes: MAX_INSTANCES_FILE_BYTES })).toString("utf8");
-    } catch (err) {
-      throw new InputError("instances-file", err instanceof WorkspaceFileError ? `'${quoteUntrusted(file)}' ${err.message}` : fileProblem(file, err));
-    }
-    selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
-  } else if (list !== undefined) {
-    selection = { kind: "list", input: "instances", names: parseNameList(list) };
-  } else {
-    throw new InputError(
-      "instances",
-      operation === "delete-instances"
-        ? "name the instances to delete ('instances' or 'instances-file')"
-        : "select instances with 'instances', 'instances-file' or 'all-instances: true'",
-    );
-  }
-  if (selection.kind === "list" && selection.names.length === 0) {
-    throw new InputError(selection.input, "names no instance");
-  }
+  const selection = await parseSelection(inputs, operation, workspace);
   const shardValue = inputs.optional("shard");
   let shard: BulkSettings["shard"];
   if (shardValue !== undefined) {
@@ -311,6 +304,45 @@ async function parseBulkSettings(inputs: Inputs, operation: OperationName, defau
     failOnError: inputs.bool("fail-on-error", true),
     ...optionalProp("shard", shard),
   };
+}
+
+/** Exactly one of instances, instances-file, instances-query, all-instances (or `fallback` when none is set). */
+async function parseSelection(inputs: Inputs, operation: OperationName, workspace: string, fallback?: InstanceSelection): Promise<InstanceSelection> {
+  const list = inputs.raw("instances");
+  const file = inputs.optional("instances-file");
+  const query = inputs.optional("instances-query");
+  const all = operation === "fleet-status" ? false : inputs.bool("all-instances", false);
+  const chosen = [list !== undefined && "'instances'", file !== undefined && "'instances-file'", query !== undefined && "'instances-query'", all && "'all-instances: true'"].filter(Boolean);
+  if (chosen.length > 1) throw new InputError("instances", `choose one way to select instances, not ${chosen.join(" and ")}`);
+  let selection: InstanceSelection;
+  if (all) {
+    selection = { kind: "all" };
+  } else if (query !== undefined) {
+    selection = { kind: "query", ...parseInstanceQuery(query) };
+  } else if (file !== undefined) {
+    let text: string;
+    try {
+      text = (await readWorkspaceFile(file, { workspace, maxBytes: MAX_INSTANCES_FILE_BYTES })).toString("utf8");
+    } catch (err) {
+      throw new InputError("instances-file", err instanceof WorkspaceFileError ? `'${quoteUntrusted(file)}' ${err.message}` : fileProblem(file, err));
+    }
+    selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
+  } else if (list !== undefined) {
+    selection = { kind: "list", input: "instances", names: parseNameList(list) };
+  } else if (fallback) {
+    selection = fallback;
+  } else {
+    throw new InputError(
+      "instances",
+      operation === "delete-instances"
+        ? "name the instances to delete ('instances', 'instances-file' or 'instances-query')"
+        : "select instances with 'instances', 'instances-file', 'instances-query' or 'all-instances: true'",
+    );
+  }
+  if (selection.kind === "list" && selection.names.length === 0) {
+    throw new InputError(selection.input, "names no instance");
+  }
+  return selection;
 }
 
 /** A version reference input; an unreadable one is an error naming the input. */

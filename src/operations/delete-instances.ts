@@ -3,7 +3,7 @@ import { code } from "../report/markdown.ts";
 import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import type { OperationContext } from "./context.ts";
 import { failureOf, runInstanceBulk, startBulkOutputs } from "./instance-bulk.ts";
-import { selectionOf } from "./instance-selection.ts";
+import { selectionOf, sourceOf } from "./instance-selection.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -14,7 +14,7 @@ import { stateBackedApiFor } from "./statebacked-api.ts";
 export async function deleteInstances(config: DeleteInstancesConfig, ctx: OperationContext): Promise<void> {
   startBulkOutputs(ctx);
   const api = stateBackedApiFor(config.statebacked, ctx);
-  const selection = selectionOf(api, config.machine, { kind: "list", names: config.selection.names }, { shard: config.shard });
+  const selection = selectionOf(api, config.machine, sourceOf(api, config.machine, config.selection), { shard: config.shard });
   const facts: [string, string][] = [["Machine", code(config.machine)]];
   await runInstanceBulk(
     {

@@ -1,6 +1,9 @@
 import { selectInstances } from "../bulk/selection.ts";
 import type { BulkSettings } from "../config/config.ts";
+import type { InstanceSelection } from "../config/config.ts";
+import { InputError } from "../config/inputs.ts";
 import { quoteUntrusted } from "../runtime/escape.ts";
+import { ApiError } from "../statebacked/errors.ts";
 import type { InstanceInfo, StateBackedApi, VersionInfo } from "../statebacked/api.ts";
 
 /** The most characters of a bad name shown (a valid name has at most 128). */
@@ -31,6 +34,40 @@ export type SelectionSource =
   | { kind: "all" }
   /** Instances found page by page by another source (an index query), without their versions. */
   | { kind: "pages"; pages: () => AsyncIterable<readonly string[]> };
+
+/** The source a configured selection reads. */
+export function sourceOf(api: StateBackedApi, machine: string, selection: InstanceSelection): SelectionSource {
+  switch (selection.kind) {
+    case "all":
+      return { kind: "all" };
+    case "list":
+      return { kind: "list", names: selection.names };
+    case "query":
+      return { kind: "pages", pages: () => queryPages(api, machine, selection) };
+  }
+}
+
+/**
+ * The slugs an index query finds, page by page. An index the machine lacks is one clear error
+ * before any query (when the key may read the machine), not a failure per instance.
+ */
+async function* queryPages(api: StateBackedApi, machine: string, q: Extract<InstanceSelection, { kind: "query" }>): AsyncGenerator<string[]> {
+  let indexes: string[] | undefined;
+  try {
+    indexes = await api.getIndexes(machine);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 403 && err.code === "missing-scope")) throw err;
+  }
+  if (indexes && !indexes.includes(q.index)) {
+    throw new InputError(
+      "instances-query",
+      `machine '${machine}' has no index '${q.index}'${indexes.length ? ` (its indexes: ${indexes.map((i) => `'${i}'`).join(", ")})` : " (it has no index)"}`,
+    );
+  }
+  for await (const page of api.queryIndex(machine, q.index, q.op, q.value)) {
+    yield page.map((i) => (typeof i?.slug === "string" ? i.slug : ""));
+  }
+}
 
 export interface SelectionRules {
   shard: BulkSettings["shard"];

@@ -6,7 +6,7 @@ import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
 import { failureOf, runInstanceBulk, startBulkOutputs } from "./instance-bulk.ts";
-import { type SelectionSource, selectionOf } from "./instance-selection.ts";
+import { selectionOf, sourceOf } from "./instance-selection.ts";
 import { MigrationProbe, NO_MIGRATION_PATH } from "./migration-probe.ts";
 import { rolloutPlan } from "./rollout.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
@@ -39,7 +39,7 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
   const streamed = rollout.waves.length === 1 && rollout.waves[0]! >= WHOLE && !rollout.rollbackOnHalt;
   const probe = new MigrationProbe(to);
   const before = new VersionCounts();
-  const source: SelectionSource = config.selection.kind === "all" ? { kind: "all" } : { kind: "list", names: config.selection.names };
+  const source = sourceOf(api, config.machine, config.selection);
   const selection = before.counting(
     selectionOf(api, config.machine, source, {
       shard: config.shard,

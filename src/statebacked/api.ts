@@ -40,6 +40,10 @@ export interface LogPage {
   logs: LogEntry[];
 }
 
+/** The comparisons an index query takes. */
+export const INDEX_OPS = ["eq", "ne", "gt", "gte", "lt", "lte"] as const;
+export type IndexOp = (typeof INDEX_OPS)[number];
+
 export interface ProvisionalUpload {
   /** Signed id, only for the finalize URL. */
   signedId: string;
@@ -111,6 +115,20 @@ export class StateBackedApi {
       }
     }
     return { maxTimestamp: r.maxTimestamp, logs: r.logs as LogEntry[] };
+  }
+
+  /** The machine's index names (GET machine). */
+  async getIndexes(machine: string): Promise<string[]> {
+    const ep = ENDPOINTS.getMachine;
+    const res = await this.t.call<{ machine?: { indexes?: unknown } }, [string]>(ep, { args: [machine] });
+    const indexes = res.machine?.indexes;
+    if (!Array.isArray(indexes) || indexes.some((i) => typeof i !== "string")) throw malformed(ep.step(machine), "machine.indexes");
+    return indexes as string[];
+  }
+
+  /** The instances whose `index` value compares to `value` by `op`, page by page (slugs and their index values). */
+  queryIndex(machine: string, index: string, op: IndexOp, value: string): AsyncGenerator<{ slug: string; indexValue: string }[]> {
+    return this.t.pages(ENDPOINTS.queryIndex, { args: [machine, index], query: { op, value } }, (r: { instances: { slug: string; indexValue: string }[]; cursor?: string }) => r.instances);
   }
 
   async createProvisionalVersion(machine: string): Promise<ProvisionalUpload> {

@@ -46,6 +46,14 @@ export const ENDPOINTS = {
     path: (m: string) => `${machinePath(m)}/i`,
     step: (m: string) => `listing instances of '${m}'`,
   }),
+  /** Instances whose index value compares to a value (op, value, cursor in the query). */
+  queryIndex: endpoint({
+    method: "GET",
+    scope: "indexes.read",
+    retry: "idempotent",
+    path: (m: string, index: string) => `${machinePath(m)}/indexes/${enc(index)}/query`,
+    step: (m: string, index: string) => `querying index '${index}' of '${m}'`,
+  }),
   /**
    * Provisional creates are not idempotent (each call reserves a new provisional id) but safe to
    * repeat: an id whose upload and finalize never happen is abandoned by the API, and nothing

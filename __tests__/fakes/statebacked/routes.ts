@@ -62,6 +62,12 @@ export const READ_AND_INSTANCE_ROUTES: Route[] = [
     handle: (c) => sendPage(c, "instances", [...c.machine.instances.values()], instanceToWire(c.machine)),
   },
   {
+    method: "GET",
+    path: "/machines/:machine/indexes/:index/query",
+    scope: "indexes.read",
+    handle: (c) => queryIndex(c),
+  },
+  {
     method: "PUT",
     path: "/machines/:machine/i/:instance/v",
     scope: "instances.write",
@@ -121,6 +127,46 @@ export const READ_AND_INSTANCE_ROUTES: Route[] = [
     },
   },
 ];
+
+const INDEX_OPS: Record<string, (a: string, b: string) => boolean> = {
+  eq: (a, b) => a === b,
+  ne: (a, b) => a !== b,
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+};
+
+/**
+ * The index query as the spec has it: `op` (one of six) and `value` together or neither, `dir`,
+ * a numeric `limit`, a cursor this query handed out. Instances are indexed with the values the
+ * test gave them (what their version's selectors would extract), in index-value order.
+ */
+function queryIndex(c: RouteContext): void {
+  const index = c.params.index!;
+  if (!SLUG.test(index)) return invalid(c, "invalid index name", "index");
+  if (!c.machine.indexes.includes(index)) return c.send(404, { error: `machine has no index ${index}` });
+  const q = c.ex.url.searchParams;
+  const op = q.get("op");
+  const value = q.get("value");
+  if ((op === null) !== (value === null)) return invalid(c, "op and value go together", op === null ? "op" : "value");
+  if (op !== null && !Object.hasOwn(INDEX_OPS, op)) return invalid(c, `unknown op ${op}`, "op");
+  const dir = q.get("dir") ?? "asc";
+  if (dir !== "asc" && dir !== "desc") return invalid(c, "dir must be asc or desc", "dir");
+  const limitText = q.get("limit");
+  const limit = limitText === null ? (c.fake.opts.pageSize ?? 50) : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1) return invalid(c, "limit must be a positive number", "limit");
+  const matching = [...c.machine.instances.values()]
+    .filter((i) => i.indexValues?.[index] !== undefined && (op === null || INDEX_OPS[op]!(i.indexValues[index]!, value!)))
+    .map((i) => ({ slug: i.slug, indexValue: i.indexValues![index]! }))
+    .sort((a, b) => (a.indexValue < b.indexValue ? -1 : a.indexValue > b.indexValue ? 1 : a.slug < b.slug ? -1 : 1) * (dir === "asc" ? 1 : -1));
+  // The cursor is bound to this query: another index, op or value refuses it.
+  const key = `query:${index}:${op ?? ""}:${value ?? ""}:${dir}`;
+  const page = c.signer.page(c.machine.name, key, matching, q.get("cursor"), limit, (x) => x);
+  if (!page) return invalid(c, "invalid cursor", "cursor");
+  const { [key]: instances, ...rest } = page;
+  c.send(200, { instances, ...rest });
+}
 
 /** The row matching method and path segments, with its parameters; undefined when none does. */
 export function matchRoute(routes: readonly Route[], method: string, segments: readonly string[]): { route: Route; params: Record<string, string> } | undefined {

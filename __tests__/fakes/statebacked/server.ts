@@ -149,6 +149,17 @@ export class FakeStateBacked implements FakeState {
     this.upgrades.noteDesired(machine, slug);
   }
 
+  /** Gives instances a value in an index (what their version's index selectors would extract). */
+  setIndexValues(machine: string, index: string, values: Record<string, string>): void {
+    const m = this.machine(machine);
+    if (!m.indexes.includes(index)) throw new Error(`fake: machine ${machine} has no index ${index}`);
+    for (const [slug, value] of Object.entries(values)) {
+      const inst = m.instances.get(slug);
+      if (!inst) throw new Error(`fake: no instance ${slug}`);
+      inst.indexValues = { ...inst.indexValues, [index]: value };
+    }
+  }
+
   machine(name: string): MachineRec {
     const m = this.machines.get(name);
     if (!m) throw new Error(`fake: no machine ${name}`);
