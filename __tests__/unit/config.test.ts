@@ -26,7 +26,7 @@ describe("config: operation and common inputs", () => {
   it("requires an operation and lists the valid ones for an unknown one", async () => {
     expect((await inputError({})).input).toBe("operation");
     const e = await inputError({ operation: "publish" });
-    expect(e.message).toContain("publish-version, publish-migration, set-desired-version, delete-instances, complete-appliance-upgrade");
+    expect(e.message).toContain("publish-version, publish-migration, set-desired-version, delete-instances, fleet-status, complete-appliance-upgrade");
   });
 
   it("builds a publish-version config with defaults", async () => {

@@ -34,7 +34,7 @@ describe("README and action.yml stay in step", () => {
 
   it("every output the operations set is declared in action.yml", () => {
     const declared = Object.keys((parse(actionYml) as { outputs: object }).outputs);
-    const files = ["operations/publish-version.ts", "operations/publish-migration.ts", "operations/instance-bulk.ts", "operations/bulk-summary.ts", "operations/rollout.ts", "operations/set-desired-version.ts", "operations/complete-appliance-upgrade.ts"];
+    const files = ["operations/publish-version.ts", "operations/publish-migration.ts", "operations/instance-bulk.ts", "operations/bulk-summary.ts", "operations/rollout.ts", "operations/set-desired-version.ts", "operations/fleet-status.ts", "operations/complete-appliance-upgrade.ts"];
     const set = new Set<string>();
     for (const f of files) for (const m of src(f).matchAll(/setOutput\("([a-z-]+)"/g)) set.add(m[1]!);
     expect(set.size).toBeGreaterThan(10);

@@ -54,7 +54,7 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
     return label ? `${label} (${id})` : id;
   };
 
-  const { cancelled } = await runInstanceBulk(
+  const run = runInstanceBulk(
     {
       job: { operation: "set-desired-version", machine: config.machine, settings: config },
       selection,
@@ -101,11 +101,20 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
     },
     ctx,
   );
-  if (streamed) {
-    // What a rollout of one wave says, without the wave table.
-    ctx.report.setOutput("rollout", cancelled ? "cancelled" : "complete");
-    ctx.report.setOutput("waves-done", cancelled || config.dryRun ? 0 : 1);
+  if (!streamed) {
+    await run;
+    return;
   }
+  // What a rollout of one wave says (rollout.ts), without the wave table.
+  let cancelled: boolean;
+  try {
+    ({ cancelled } = await run);
+  } catch (err) {
+    ctx.report.setOutput("rollout", "failed");
+    throw err;
+  }
+  ctx.report.setOutput("rollout", cancelled ? "cancelled" : "complete");
+  ctx.report.setOutput("waves-done", cancelled || config.dryRun ? 0 : 1);
 }
 
 /** The machine's instances and their current versions, page by page (the upgraded-share gate). */
