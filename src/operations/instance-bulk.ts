@@ -93,7 +93,8 @@ export interface PassOptions {
 export interface BulkPasses {
   /** One pass of the engine; items may be a list or a source read as the pass goes. */
   pass(items: readonly string[] | AsyncIterable<string>, opts?: PassOptions): Promise<{ cancelled: boolean }>;
-  record(o: RecordedOutcome): void;
+  /** Records an outcome decided without a request; `rollback`: as PassOptions.kind says. */
+  record(o: RecordedOutcome, kind?: PassOptions["kind"]): void;
   /** Aborts on cancellation and on a refusal that applies to every instance. */
   readonly signal: AbortSignal;
 }

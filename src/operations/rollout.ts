@@ -222,7 +222,16 @@ async function rollBack(
   ctx.logger.info(`Rolling back ${updated.size} updated instances to the versions they ran before the run…`);
   let rolledBack = 0;
   let failed = 0;
-  const r = await passes.pass([...updated.keys()], {
+  const names: string[] = [];
+  for (const [name, wave] of updated) {
+    if (previous.has(name)) names.push(name);
+    else {
+      // Never expected (the listing gives every selected instance's version), but never a guess either.
+      passes.record({ name, outcome: "failed", reason: "rollback not sent: the version it ran before the run is unknown", wave }, "rollback");
+      failed++;
+    }
+  }
+  const r = await passes.pass(names, {
     kind: "rollback",
     wave: (name) => updated.get(name),
     send: (name, signal) => spec.setDesired(name, previous.get(name)!, signal),
