@@ -1,11 +1,8 @@
-import { NAME_PATTERN, parseNameFile, parseNameList, parseShard } from "../bulk/selection.ts";
-import { fileProblem } from "../runtime/file-problem.ts";
-import { quoteUntrusted } from "../runtime/escape.ts";
-import { readWorkspaceFile, WorkspaceFileError } from "../runtime/workspace-file.ts";
+import { NAME_PATTERN } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
-import { type InstanceQuery, parseInstanceQuery } from "./instance-query.ts";
+import { type BulkSettings, type InstanceSelection, MAX_INSTANCES_FILE_BYTES, parseBulkSettings, parseSelection } from "./selection-inputs.ts";
 import { ROLLOUT_INPUTS, type RolloutSettings, parseRollout } from "./rollout.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -65,17 +62,8 @@ export interface PublishMigrationConfig extends StateBackedBase {
   to: VersionRef;
 }
 
-export type InstanceSelection =
-  | { kind: "list"; input: "instances" | "instances-file"; names: string[] }
-  | { kind: "all" }
-  | ({ kind: "query" } & InstanceQuery);
-
-export interface BulkSettings {
-  selection: InstanceSelection;
-  concurrency: number;
-  shard?: { index: number; count: number };
-  failOnError: boolean;
-}
+export type { BulkSettings, InstanceSelection };
+export { MAX_INSTANCES_FILE_BYTES };
 
 export interface SetDesiredVersionConfig extends StateBackedBase, BulkSettings {
   operation: "set-desired-version";
@@ -108,8 +96,6 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "fleet-status": ["to-version", "instances", "instances-file", "instances-query"],
   "complete-appliance-upgrade": APPGATE_INPUTS,
 };
-/** The most bytes of 'instances-file' read: about 250,000 names of the longest kind, millions of usual ones. */
-export const MAX_INSTANCES_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Inputs whose values are secrets: redacted from everything the run writes, from the start. */
 export const SECRET_INPUTS = ["api-key-secret", "token", "password"] as const;
@@ -285,64 +271,6 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
     refuseControlCharacters("index-selectors", v, `the selector of '${k}' must be one line without control characters`);
   }
   return Object.fromEntries(Object.entries(parsed as Record<string, string>));
-}
-
-async function parseBulkSettings(inputs: Inputs, operation: OperationName, defaultConcurrency: number, workspace: string): Promise<BulkSettings> {
-  const selection = await parseSelection(inputs, operation, workspace);
-  const shardValue = inputs.optional("shard");
-  let shard: BulkSettings["shard"];
-  if (shardValue !== undefined) {
-    try {
-      shard = parseShard(shardValue);
-    } catch (err) {
-      throw new InputError("shard", (err as Error).message);
-    }
-  }
-  return {
-    selection,
-    concurrency: inputs.int("concurrency", defaultConcurrency, 1, 256),
-    failOnError: inputs.bool("fail-on-error", true),
-    ...optionalProp("shard", shard),
-  };
-}
-
-/** Exactly one of instances, instances-file, instances-query, all-instances (or `fallback` when none is set). */
-async function parseSelection(inputs: Inputs, operation: OperationName, workspace: string, fallback?: InstanceSelection): Promise<InstanceSelection> {
-  const list = inputs.raw("instances");
-  const file = inputs.optional("instances-file");
-  const query = inputs.optional("instances-query");
-  const all = operation === "fleet-status" ? false : inputs.bool("all-instances", false);
-  const chosen = [list !== undefined && "'instances'", file !== undefined && "'instances-file'", query !== undefined && "'instances-query'", all && "'all-instances: true'"].filter(Boolean);
-  if (chosen.length > 1) throw new InputError("instances", `choose one way to select instances, not ${chosen.join(" and ")}`);
-  let selection: InstanceSelection;
-  if (all) {
-    selection = { kind: "all" };
-  } else if (query !== undefined) {
-    selection = { kind: "query", ...parseInstanceQuery(query) };
-  } else if (file !== undefined) {
-    let text: string;
-    try {
-      text = (await readWorkspaceFile(file, { workspace, maxBytes: MAX_INSTANCES_FILE_BYTES })).toString("utf8");
-    } catch (err) {
-      throw new InputError("instances-file", err instanceof WorkspaceFileError ? `'${quoteUntrusted(file)}' ${err.message}` : fileProblem(file, err));
-    }
-    selection = { kind: "list", input: "instances-file", names: parseNameFile(text) };
-  } else if (list !== undefined) {
-    selection = { kind: "list", input: "instances", names: parseNameList(list) };
-  } else if (fallback) {
-    selection = fallback;
-  } else {
-    throw new InputError(
-      "instances",
-      operation === "delete-instances"
-        ? "name the instances to delete ('instances', 'instances-file' or 'instances-query')"
-        : "select instances with 'instances', 'instances-file', 'instances-query' or 'all-instances: true'",
-    );
-  }
-  if (selection.kind === "list" && selection.names.length === 0) {
-    throw new InputError(selection.input, "names no instance");
-  }
-  return selection;
 }
 
 /** A version reference input; an unreadable one is an error naming the input. */
