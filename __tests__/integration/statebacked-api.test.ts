@@ -14,7 +14,8 @@ describe("StateBackedApi", () => {
     const clock = new InstantClock();
     fake = await startFakeStateBacked({ keys: [KEY], now: () => clock.now() });
     fake.addMachine("m");
-    const t = makeContext({ clock, policy: { maxAttempts: 5, maxRetryAfterMs: 200_000 } });
+    // A request's attempts and waits stay within max-attempts x request-timeout: 5 x 2 min here.
+    const t = makeContext({ clock, policy: { maxAttempts: 5, maxRetryAfterMs: 200_000 }, requestTimeoutMs: 120_000 });
     const tokens = new ApiKeyTokens(KEY, clock);
     const api = new StateBackedApi({ http: t.ctx.http, baseUrl: new URL(fake.url), tokens });
     await api.getCurrentVersion("m"); // mints a 15-minute token

@@ -4,7 +4,16 @@ import type { Logger } from "../runtime/logger.ts";
 import { ProxyRouter, type ProxySettings } from "./proxy.ts";
 import { type RetryPolicy, delayBeforeRetry } from "../runtime/retry-policy.ts";
 import { AbortWatch, exchange } from "./exchange.ts";
-import { type Retryability, TransportError, mayHaveActed, parseRetryAfter, shouldRetry, toTransportError } from "./retry.ts";
+import {
+  RequestBoundError,
+  type Retryability,
+  TransportError,
+  mayHaveActed,
+  parseRetryAfter,
+  shouldRetry,
+  toTransportError,
+  withStep,
+} from "./retry.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -21,6 +30,8 @@ export interface HttpRequest {
   timeoutMs?: number;
   /** Aborts this request only; the client's own signal always applies too. */
   signal?: AbortSignal;
+  /** What the request does ("listing instances of 'm'"): the retry loop's errors start with it. */
+  step?: string;
 }
 
 export interface HttpResponse {
@@ -59,7 +70,17 @@ export interface HttpClientOptions {
   proxy?: ProxySettings;
   /** For tests: a dispatcher of their own instead of the keep-alive Agent. */
   dispatcher?: Dispatcher;
+  /** The most bytes a 2xx answer may have (default 16 MiB: the APIs' largest answers are far smaller). */
+  maxResponseBytes?: number;
+  /** The most bytes any other answer may have (default 64 KiB). */
+  maxErrorResponseBytes?: number;
 }
+
+/** A last attempt with less time than this left is not worth starting. */
+const MIN_LAST_ATTEMPT_MS = 1000;
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_ERROR_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * The one HTTP layer of the action: a single keep-alive undici dispatcher for the run, timeouts,
@@ -76,6 +97,8 @@ export class HttpClient {
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
   private readonly watch = new AbortWatch();
+  private readonly maxBodyBytes: number;
+  private readonly maxErrorBodyBytes: number;
 
   constructor(opts: HttpClientOptions) {
     this.policy = opts.policy;
@@ -85,6 +108,8 @@ export class HttpClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.random = opts.random ?? Math.random;
     this.ownsDispatcher = !opts.dispatcher;
+    this.maxBodyBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxErrorBodyBytes = opts.maxErrorResponseBytes ?? DEFAULT_MAX_ERROR_RESPONSE_BYTES;
     const agentOptions: Agent.Options = {
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
@@ -128,10 +153,20 @@ export class HttpClient {
         body: req.body ?? null,
         timeoutMs,
         signals,
+        maxBodyBytes: this.maxBodyBytes,
+        maxErrorBodyBytes: this.maxErrorBodyBytes,
       },
       this.watch,
     );
     return makeResponse(raw.status, raw.headers, raw.body);
+  }
+
+  /**
+   * The most time one request may take, attempts and waits together: max-attempts x the request
+   * timeout. A server cannot stretch a request past it, whatever its Retry-After says.
+   */
+  boundMs(timeoutMs: number = this.requestTimeoutMs): number {
+    return this.policy.maxAttempts * timeoutMs;
   }
 
   /** Sends with retries as `req.retry` allows: the last answer, whatever its status (see retrying()). */
@@ -146,26 +181,40 @@ export class HttpClient {
    */
   async retrying(req: HttpRequest): Promise<Retried> {
     let uncertain = false;
+    const started = this.clock.now();
+    const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
+    const bound = this.boundMs(timeoutMs);
+    let next: HttpRequest = req;
     for (let attempt = 1; ; attempt++) {
       let outcome: HttpResponse | TransportError;
       try {
-        outcome = await this.send(req);
+        outcome = await this.send(next);
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         outcome = err;
       }
       const failed = outcome instanceof TransportError || outcome.status >= 400;
       if (!failed || attempt >= this.policy.maxAttempts || !shouldRetry(req.retry, outcome)) {
-        if (outcome instanceof TransportError) throw outcome;
+        if (outcome instanceof TransportError) throw withStep(outcome, req.step);
         return { response: outcome, attempts: attempt, mayHaveActed: uncertain };
       }
-      const retryAfterMs =
-        outcome instanceof TransportError ? undefined : parseRetryAfter(outcome.headers["retry-after"], this.clock.now());
+      const retryAfter = outcome instanceof TransportError ? undefined : outcome.headers["retry-after"];
+      const retryAfterMs = parseRetryAfter(retryAfter, this.clock.now());
       const delay = delayBeforeRetry(attempt, this.policy, retryAfterMs, this.random);
       if (delay === undefined) {
-        if (outcome instanceof TransportError) throw outcome;
+        if (outcome instanceof TransportError) throw withStep(outcome, req.step);
         return { response: outcome, attempts: attempt, mayHaveActed: uncertain };
       }
+      // Attempts and waits together stay within the bound: the next attempt gets what is left.
+      const left = bound - (this.clock.now() - started) - delay;
+      if (left < Math.min(timeoutMs, MIN_LAST_ATTEMPT_MS)) {
+        if (retryAfterMs !== undefined && retryAfterMs >= delay && !(outcome instanceof TransportError)) {
+          throw new RequestBoundError(req.step, outcome.status, retryAfter ?? "", retryAfterMs, bound);
+        }
+        if (outcome instanceof TransportError) throw withStep(outcome, req.step);
+        return { response: outcome, attempts: attempt, mayHaveActed: uncertain };
+      }
+      next = left < timeoutMs ? { ...req, timeoutMs: left } : req;
       uncertain ||= mayHaveActed(outcome);
       const what = outcome instanceof TransportError ? outcome.message : `HTTP ${outcome.status}`;
       this.logger.info(
@@ -179,6 +228,7 @@ export class HttpClient {
       }
     }
   }
+
 
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);

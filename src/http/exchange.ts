@@ -6,6 +6,7 @@
  */
 import type { Dispatcher } from "undici";
 import { abortReason } from "../runtime/clock.ts";
+import { TransportError } from "./retry.ts";
 
 export interface RawRequest {
   origin: string;
@@ -17,6 +18,10 @@ export interface RawRequest {
   timeoutMs: number;
   /** Any of these aborting ends the exchange with its reason. */
   signals: readonly AbortSignal[];
+  /** The most bytes a 2xx answer's body may have; more is refused (see ResponseTooLargeError). */
+  maxBodyBytes: number;
+  /** The same for any other answer (an error body is never worth much memory). */
+  maxErrorBodyBytes: number;
 }
 
 export interface RawAnswer {
@@ -64,6 +69,8 @@ export function exchange(dispatcher: Dispatcher, req: RawRequest, watch: AbortWa
     let status = 0;
     let headers: Record<string, string> = {};
     const chunks: Buffer[] = [];
+    let received = 0;
+    let cap = req.maxBodyBytes;
     // Ends the exchange at once, whatever phase it is in; before undici hands over a controller
     // (still connecting), the promise settles now and the request is aborted when it starts.
     const abort = (reason: Error): void => {
@@ -100,12 +107,18 @@ export function exchange(dispatcher: Dispatcher, req: RawRequest, watch: AbortWa
           const early = pendingAbort ?? (gone ? abortReason(gone) : undefined);
           if (early) c.abort(early);
         },
-        onResponseStart(_c, statusCode, h) {
+        onResponseStart(c, statusCode, h) {
           status = statusCode;
           headers = flattenHeaders(h);
+          cap = status >= 200 && status < 300 ? req.maxBodyBytes : req.maxErrorBodyBytes;
+          const declared = Number(headers["content-length"]);
+          if (Number.isFinite(declared) && declared > cap) c.abort(tooLarge(status, cap, declared));
         },
-        onResponseData(_c, chunk) {
-          chunks.push(chunk);
+        onResponseData(c, chunk) {
+          received += chunk.length;
+          // Counted as it arrives: nothing past the cap is kept, whatever the headers said.
+          if (received > cap) c.abort(tooLarge(status, cap));
+          else chunks.push(chunk);
         },
         onResponseEnd() {
           settle(() => resolve({ status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
@@ -116,6 +129,14 @@ export function exchange(dispatcher: Dispatcher, req: RawRequest, watch: AbortWa
       },
     );
   });
+}
+
+/** An answer refused for its size: no retry (the server would send it again). */
+function tooLarge(status: number, cap: number, declared?: number): TransportError {
+  const limit = cap >= 1024 * 1024 ? `${Math.round(cap / 1024 / 1024)} MiB` : `${Math.round(cap / 1024)} KiB`;
+  const kind = status >= 200 && status < 300 ? "an answer" : "an error answer";
+  const size = declared !== undefined ? `${declared} bytes (its Content-Length)` : "more bytes";
+  return new TransportError(`answer too large: HTTP ${status} with ${size} than the ${limit} accepted for ${kind}; refused`, "RESPONSE_TOO_LARGE", false, false);
 }
 
 /** The error of a request that ran out of time; before the request started it surely was not sent. */

@@ -3,6 +3,7 @@
  * policy (the timing half, backoff and attempt limits, is runtime/retry-policy.ts). The retry
  * loop in client.ts and the bulk classification in classify.ts both use these functions.
  */
+import { formatDuration } from "../runtime/duration.ts";
 import { ExpectedError } from "../runtime/errors.ts";
 
 /**
@@ -110,4 +111,28 @@ export function parseRetryAfter(value: string | undefined | null, nowMs: number)
   const date = Date.parse(v);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
+}
+
+/** The same network failure, its message starting with the step it happened in. */
+export function withStep(err: TransportError, step: string | undefined): TransportError {
+  if (!step || err.message.startsWith(`${step}: `)) return err;
+  return new TransportError(`${step}: ${err.message}`, err.code, err.unsent, err.transient, { cause: err.cause ?? err });
+}
+
+/**
+ * A request ended because the server asked to wait (Retry-After) past the request's bound:
+ * max-attempts x request-timeout-seconds for its attempts and waits together.
+ */
+export class RequestBoundError extends ExpectedError {
+  readonly status: number;
+  readonly retryAfterMs: number;
+  constructor(step: string | undefined, status: number, retryAfter: string, retryAfterMs: number, boundMs: number) {
+    super(
+      `${step ? `${step}: ` : ""}HTTP ${status} with Retry-After: ${retryAfter.trim()} (${formatDuration(retryAfterMs)}); waiting that long would pass this request's bound of ` +
+        `${formatDuration(boundMs)} (max-attempts x request-timeout-seconds), so it ends here; try again later`,
+    );
+    this.name = "RequestBoundError";
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
 }

@@ -275,12 +275,16 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   return { cancelled: cancelled || ctx.signal.aborted };
 }
 
+/**
+ * A refusal that applies to every instance alike (bad or expired token, missing scope or org):
+ * the run stops at once instead of failing each instance the same way.
+ */
 function isRunWide(res: HttpResponse): boolean {
   if (res.status === 401) return true;
   if (res.status === 400) return parseErrorBody(res.text()).code === "specify-org";
   if (res.status !== 403) return false;
   const code = parseErrorBody(res.text()).code;
-  return code === "missing-scope" || code === "missing-org" || code === undefined;
+  return code === "missing-scope" || code === "missing-org" || code === "missing-user" || code === undefined;
 }
 
 /** Reads the failing answer of one instance into a final failure. */

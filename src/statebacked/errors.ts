@@ -64,6 +64,8 @@ export function hintFor(status: number, code: string | undefined, scope: string 
       return scope
         ? `the key lacks the '${scope}' scope this step needs: create a key that has it`
         : "the key lacks a scope this step needs";
+    case "missing-user":
+      return "the token's user is not known (any more): the token expired or is wrong; mint a fresh one, or use 'api-key-id' and 'api-key-secret', which the action renews";
     case "missing-org":
       return "the token is not tied to an org: use an API key of the org, or set 'org-id'";
     case "no-migration-path":

@@ -106,6 +106,7 @@ export class StateBackedTransport {
       headers: () => this.headers(hasBody),
       ...(hasBody ? { body: JSON.stringify(call.body) } : {}),
       retry: ep.retry,
+      step: ep.step(...call.args),
       ...(call.signal ? { signal: call.signal } : {}),
     };
   }
