@@ -97,4 +97,15 @@ describe("dist/index.js behind a proxy", () => {
     expect(visibleText(run)).not.toContain("secret@");
     expect(fake.requests).toEqual([]);
   });
+
+  it("credentials with a bad percent-escape fail the step with an input error and a summary, not a crash", async () => {
+    const run = await runAction(inputs(), { env: { HTTPS_PROXY: `http://runner:bad%ZZ${PROXY_PASSWORD}@127.0.0.1:9` } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toMatch(/URIError/);
+    expect(run.stdout).toMatch(/::error::.*HTTPS_PROXY has a user name or password with a /);
+    expect(run.summary).toContain("HTTPS_PROXY has a user name or password with a '%' that is not a percent-escape (write '%' as %25)");
+    expect(run.summary).toContain("No request was sent");
+    expect(visibleText(run)).not.toContain(PROXY_PASSWORD);
+    expect(fake.requests).toEqual([]);
+  });
 });

@@ -60,6 +60,22 @@ describe("proxy variables", () => {
     expect(err?.message).not.toContain("hunter22");
   });
 
+  it("refuse credentials with a '%' that is not a percent-escape (undici would throw while building the header)", () => {
+    for (const value of ["http://u:hunter%ZZ22@p:3128", "http://u%4:hunter22@p:3128"]) {
+      const err = (() => {
+        try {
+          proxySettingsFromEnv({ HTTPS_PROXY: value });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(err).toBeInstanceOf(ProxyConfigError);
+      expect(err?.message).toMatch(/^HTTPS_PROXY has a user name or password with a '%' that is not a percent-escape/);
+      expect(err?.message).not.toContain("hunter");
+    }
+    expect(proxySettingsFromEnv({ HTTPS_PROXY: "http://u:hunter%2522@p:3128" }).https?.hasCredentials).toBe(true);
+  });
+
   it("show the proxy without credentials, and list every form of them to mask", () => {
     const s = proxySettingsFromEnv({ HTTPS_PROXY: "http://ci%40corp:p%40ss%3Aword@proxy.corp:8080" });
     expect(s.https?.shown).toBe("http://proxy.corp:8080");

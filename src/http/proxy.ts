@@ -80,6 +80,14 @@ export function parseProxyUrl(variable: string, value: string): ProxyEndpoint {
     throw new ProxyConfigError(`${variable} uses ${url.protocol.slice(0, 40)}//: only http:// and https:// proxies are supported`);
   }
   if (!url.hostname) throw new ProxyConfigError(`${variable} is not a valid proxy URL (no host)`);
+  // undici decodes them to build the Proxy-Authorization header, and would throw outside any check.
+  for (const part of [url.username, url.password]) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      throw new ProxyConfigError(`${variable} has a user name or password with a '%' that is not a percent-escape (write '%' as %25)`);
+    }
+  }
   const shown = `${url.protocol}//${url.host}`;
   return { url, shown, variable, hasCredentials: url.username !== "" || url.password !== "" };
 }
