@@ -94,6 +94,17 @@ describe("config: operation and common inputs", () => {
   });
 });
 
+describe("config: a URL input that does not parse", () => {
+  it("is echoed without its credentials, even when they hold '/' or '@'", async () => {
+    for (const url of ["https://admin:hunt/er2@ctrl example", "https://admin:hu@nter2@ctrl example", "https://admin:hunter2@ctrl example"]) {
+      const e = await inputError({ operation: "publish-version", ...KEY, "api-url": url, "version-file": "f" });
+      expect(e.input).toBe("api-url");
+      expect(e.message).toContain("is not a URL");
+      expect(e.message).not.toMatch(/hunt|nter2/);
+    }
+  });
+});
+
 describe("config: per operation", () => {
   it("parses publish-migration references", async () => {
     const c = await build({ operation: "publish-migration", ...KEY, "migration-file": "mig.js", "from-version": "label:v1", "to-version": VER });

@@ -99,7 +99,8 @@ export function parseServiceUrl(input: string, value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(input, `'${value.replace(/\/\/[^/@]*@/, "//…@")}' is not a URL; write the whole address, e.g. https://host.example.com`);
+    // Credentials may hold '/' or '@': everything up to the last '@' is hidden.
+    throw new InputError(input, `'${value.replace(/\/\/.*@/s, "//…@")}' is not a URL; write the whole address, e.g. https://host.example.com`);
   }
   if (url.username || url.password) throw new InputError(input, "must not contain credentials");
   if (url.search || url.hash) throw new InputError(input, "must not have a query or fragment");
