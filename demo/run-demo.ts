@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type ActionRun, runAction } from "../__tests__/helpers/run-action.ts";
 import { SCOPES_ALL, startFakeStateBacked } from "../__tests__/fakes/statebacked/server.ts";
 import { FAKE_PASSWORD, FAKE_USERNAME, startFakeController } from "../__tests__/fakes/appgate/fake-controller.ts";
@@ -47,6 +47,8 @@ function show(title: string, inputs: Record<string, string>, run: ActionRun): vo
   for (const [k, v] of Object.entries(run.outputs)) console.log(`  ${k} = ${v.includes("\n") ? JSON.stringify(v) : v}`);
   console.log("\njob summary:\n");
   console.log(run.summary.replace(/^/gm, "  "));
+  // The run's own folder (outputs, summary, RUNNER_TEMP): the demo leaves no temp folder behind.
+  rmSync(dirname(run.tempDir), { recursive: true, force: true });
 }
 
 try {
@@ -76,6 +78,7 @@ try {
   show("delete-instances, dry run", del, await runAction(del));
 } finally {
   await fake.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const controller = await startFakeController({ appliances: standardFleet({}), installMs: 300, rebootMs: 200, readyLagMs: 50 });
