@@ -5,6 +5,7 @@ import { InputError } from "./config/inputs.ts";
 import { type ProxySettings, proxySecrets, proxySettingsFromEnv } from "./http/proxy.ts";
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
 import { type OperationContext, createRunContext, httpSettingsOf } from "./operations/context.ts";
+import { fixOf } from "./operations/failure-fix.ts";
 import { deleteInstances } from "./operations/delete-instances.ts";
 import { fleetStatus } from "./operations/fleet-status.ts";
 import { publishMigration } from "./operations/publish-migration.ts";
@@ -73,8 +74,14 @@ export async function run(): Promise<void> {
   } catch (err) {
     // Nothing was sent. Say so where a person looks: the annotation and the job summary.
     const report = new RunReport();
-    report.fail(err instanceof InputError ? err.message : `Invalid configuration: ${(err as Error).message}`);
-    report.addSummary("### The step did not start: invalid input\n\nNo request was sent. Fix the input named below in the workflow file.");
+    const message = err instanceof InputError ? err.message : `Invalid configuration: ${(err as Error).message}`;
+    report.fail(message);
+    report.setVerdict({
+      level: "fail",
+      sentence: err instanceof InputError ? `Not started: the input \`${err.input}\` needs a change` : "Not started: the configuration is invalid",
+      fix: message,
+    });
+    report.addSummary("No request was sent and nothing was changed. Change the step's `with:` in the workflow file and run it again.");
     await writeReport(report);
     return;
   }
@@ -110,6 +117,8 @@ export async function run(): Promise<void> {
       report.fail("Cancelled before the operation finished.");
     } else {
       report.fail(err instanceof Error ? err.message : String(err));
+      const fix = fixOf(err);
+      if (report.verdict?.level !== "fail" && fix) report.setVerdict({ level: "fail", sentence: "Stopped: the step could not start its work", fix });
       if (err instanceof Error && !isExpectedError(err)) coreLogger.debug(err.stack ?? String(err));
     }
   } finally {

@@ -40,6 +40,8 @@ describe("dist/index.js: set-desired-version", () => {
     expect(new Set(lines.map((l) => JSON.parse(l).instance)).size).toBe(2000);
     expect(r.outputs["report-file"]!.startsWith(r.tempDir)).toBe(true);
     expect(r.summary).toContain("Set desired version of `app`");
+    expect(r.summary).toMatch(/^### ✅ 2,000 instances of `app` now desire \*\*v2\*\* \(`ver_[\w-]+`\) \(were on v1: 2,000\)\n/);
+    expect(r.summary).not.toContain("```mermaid"); // one version before: the sentence says it all
     expect(r.summary).toContain("| Selected | Updated | Skipped | Failed |\n| --- | --- | --- | --- |\n| 2000 | 2000 | 0 | 0 |");
     expect(r.summary).toContain("**Requests**: 250 retried (50 rate limited)"); // 50 x 2 503s + 50 429s + 50 x 2 drops
     expect(visibleText(r)).not.toContain(KEY.secret);
@@ -80,7 +82,8 @@ describe("dist/index.js: delete-instances", () => {
     expect(r.code, r.stdout).toBe(0);
     expect([...fake.machine("app").instances.keys()].sort()).toEqual(["keep-1", "keep-2"]);
     expect(r.outputs).toMatchObject({ "succeeded-count": "2", "skipped-count": "1", "failed-count": "0" });
-    expect(r.summary).toContain("#### Deleted");
+    expect(r.summary).toMatch(/^### ✅ 2 instances of `app` deleted; 1 skipped\n/);
+    expect(r.summary).toContain("**Deleted: 2**");
     expect(r.summary).toContain("`del-1`");
     expect(r.summary).toContain("already gone (404)");
   });

@@ -82,7 +82,8 @@ describe("dist/index.js: publish", () => {
     expect(r.stdout).not.toMatch(/\n\s+at /); // no stack trace
     expect(fake.count("PUT", /\/v\//)).toBe(0);
     expect(r.summary).toContain("did not finish");
-    expect(r.summary).toContain("**Failed:**");
+    expect(r.summary).toMatch(/^### ❌ Publishing \*\*\w+\*\* of `shop` did not finish; the new version was not created\n/);
+    expect(r.summary).toContain("**Error:** uploading the version's code failed");
     expect(r.outputs.created).toBe("false");
     noSecrets(r);
   });
@@ -109,6 +110,7 @@ describe("dist/index.js: publish", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("::error::Input 'make-current': must be 'true' or 'false', got 'maybe'");
     expect(r.summary).toContain("No request was sent");
+    expect(r.summary).toMatch(/^### ❌ Not started: the input `make-current` needs a change\n\n\*\*What to do:\*\* Input 'make-current': must be 'true' or 'false'/);
     expect(r.summary).toContain("Input 'make-current'");
     expect(fake.requests).toHaveLength(0);
   });

@@ -102,8 +102,9 @@ describe("set-desired-version", () => {
     expect(fake.count("PUT", /\/i\/ghost\/v$/)).toBe(1);
     expect(fake.count("PUT", /\/i\/forbidden\/v$/)).toBe(1);
     const summary = t.report.summary.join("\n");
-    expect(summary).toContain("HTTP 400 no-migration-path**: 2");
-    expect(summary).toContain("HTTP 404**: 1");
+    expect(summary).toContain("**2 × HTTP 400 no-migration-path**: publish a migration chain");
+    expect(summary).toContain("**1 × HTTP 404**");
+    expect(t.report.verdict).toMatchObject({ level: "fail", sentence: expect.stringMatching(/^4 of 5 instances of `app` could not move to `ver_/) });
   });
 
   it("every instance ends updated through a fault mix of 503s, 429 with Retry-After and dropped connections", async () => {
@@ -132,7 +133,8 @@ describe("set-desired-version", () => {
     expect(t.report.failure).toMatch(/missing-scope.*'instances\.write' scope/);
     expect(Number(t.report.outputs.get("failed-count"))).toBe(200);
     const summary = t.report.summary.join("\n");
-    expect(summary).toContain("not sent: the run stopped on a refusal that applies to every instance**: ");
+    expect(summary).toMatch(/\*\*\d+ × not sent: the run stopped on a refusal that applies to every instance\*\*/);
+    expect(t.report.verdict).toMatchObject({ level: "fail", sentence: expect.stringMatching(/^Stopped: the key lacks `instances\.write`; \d+ of 200 instances of `app` done$/) });
     expect(summary).not.toContain("cancelled");
   });
 
@@ -173,7 +175,7 @@ describe("set-desired-version", () => {
     const t = makeContext();
     const run = setDesiredVersion(await config({ "to-version": "label:nope", instances: "a,b" }), t.ctx);
     await expect(run).rejects.toThrow(/no version labelled 'nope'/);
-    expect(Object.fromEntries(t.report.outputs)).toEqual({ "succeeded-count": "0", "skipped-count": "0", "failed-count": "0", "failed-instances": "", "waves-done": "0", "rolled-back-count": "0" });
+    expect(Object.fromEntries(t.report.outputs)).toEqual({ "succeeded-count": "0", "planned-count": "0", "skipped-count": "0", "failed-count": "0", "failed-instances": "", "waves-done": "0", "rolled-back-count": "0" });
     expect(fake.count("PUT", /./)).toBe(0);
   });
 
@@ -183,6 +185,10 @@ describe("set-desired-version", () => {
     await setDesiredVersion(await config({ "to-version": "current", instances: names(10).join(","), "dry-run": "true" }), t.ctx);
     expect(fake.count("PUT", /./)).toBe(0);
     expect(t.report.summary.join()).toContain("Would be updated: 10");
+    // Counted as planned, not skipped; no rate for a run that sent nothing.
+    expect(Object.fromEntries(t.report.outputs)).toMatchObject({ "planned-count": "10", "skipped-count": "0", "succeeded-count": "0" });
+    expect(t.report.summary.join()).not.toMatch(/instances\/s/);
+    expect(t.report.verdict).toMatchObject({ level: "ok", sentence: expect.stringMatching(/^Dry run: 10 instances of `app` would move to \*\*v\d\*\* \(`ver_[\w-]+`\); nothing was changed$/) });
     expect(t.report.failure).toBeUndefined();
   });
 });

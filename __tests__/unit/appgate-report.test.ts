@@ -1,3 +1,4 @@
+import { appgateVerdict } from "../../src/appgate/verdict.ts";
 import { describe, expect, it } from "vitest";
 import type { ApplianceRecord } from "../../src/appgate/run/records.ts";
 import { reportJson, summaryMarkdown, type RunSummary } from "../../src/appgate/report.ts";
@@ -37,7 +38,12 @@ const base: RunSummary = {
 describe("summaryMarkdown", () => {
   it("has one row per appliance with role, site, versions, partitions, time and outcome", () => {
     const md = summaryMarkdown(base);
-    expect(md).toContain("**⚠️ Cancelled**");
+    expect(md).toContain("**Appgate SDP: complete appliance upgrade** (Cancelled)");
+    expect(appgateVerdict(base)).toEqual({
+      level: "fail",
+      sentence: "Cancelled after upgrading 1 appliance; `gw|a1` still under way on the Controller",
+      fix: "Run the step again: it resumes where this run stopped. `ctrl-3` still in maintenance mode: run again to finish.",
+    });
     expect(md).toContain("| Appliance | Role | Site | Version before | Version after | Partition before | Partition after | Time | Outcome |");
     expect(md).toContain("| ctrl-1 | Controller (primary) | Default | 6.4.2-31000 | 6.5.0-32000 | 1 | 2 | 7 min 12 s | upgraded |");
     expect(md).toContain("| gw\\|a1 | Gateway | Site A | 6.4.2-31000 |  | 1 |  | 1 min 00 s | unfinished: cancelled while under way |");

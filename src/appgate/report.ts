@@ -50,14 +50,14 @@ export function planTable(plan: UpgradePlan): string {
 
 export function summaryMarkdown(s: RunSummary): string {
   const headline: Record<RunResult, string> = {
-    succeeded: "✅ All planned appliances upgraded",
-    failed: "❌ The upgrade did not finish",
-    cancelled: "⚠️ Cancelled",
-    aborted: "❌ Pre-flight stopped the run; nothing was changed",
+    succeeded: "All planned appliances upgraded",
+    failed: "The upgrade did not finish",
+    cancelled: "Cancelled",
+    aborted: "Pre-flight stopped the run; nothing was changed",
     "dry-run": "Dry run: the plan below was not carried out",
     "nothing-to-do": "Nothing to do",
   };
-  const parts: string[] = [`### Appgate SDP: complete appliance upgrade`, "", `**${headline[s.result]}**`, ""];
+  const parts: string[] = [`**Appgate SDP: complete appliance upgrade** (${headline[s.result]})`, ""];
   const pairs: [string, string | number][] = [["Controller", s.controller]];
   if (s.primary) pairs.push(["Primary Controller", s.primary]);
   if (s.apiVersion !== undefined) pairs.push(["API version", s.apiVersion]);
@@ -90,7 +90,7 @@ export function summaryMarkdown(s: RunSummary): string {
   if (s.plan) parts.push("#### Plan", "", planTable(s.plan), "");
   if (s.records.length > 0) {
     parts.push(
-      "#### Appliances",
+      s.records.length > 10 ? `<details><summary>Appliances (${s.records.length})</summary>` : "#### Appliances",
       "",
       table(
         ["Appliance", "Role", "Site", "Version before", "Version after", "Partition before", "Partition after", "Time", "Outcome"],
@@ -107,6 +107,7 @@ export function summaryMarkdown(s: RunSummary): string {
         ]),
       ),
       "",
+      ...(s.records.length > 10 ? ["</details>", ""] : []),
     );
   }
   return parts.join("\n");

@@ -4,6 +4,10 @@ import type { BulkTally } from "../report/bulk-tally.ts";
 import { code, facts, table } from "../report/markdown.ts";
 import { writeTextFile } from "../report/report-file.ts";
 import { runFactRows } from "../report/run-facts.ts";
+import { collapsed, foldedTable, OPEN_TABLE_ROWS } from "../report/sections.ts";
+import { count } from "../report/verdict.ts";
+import type { ApiError } from "../statebacked/errors.ts";
+import { type BulkWords, bulkVerdict, instanceFix } from "./bulk-verdict.ts";
 import type { OperationContext } from "./context.ts";
 
 /** How a bulk run is shown: words, title and facts of its summary. */
@@ -18,11 +22,25 @@ export interface BulkPresentation {
   listSucceeded: boolean;
   /** Sections of the operation's own, made when the run has ended (versions before the run, probes). */
   sections?: () => string[];
+  /** The verdict's words for what happened to the instances. */
+  words: BulkWords;
+  /** Said after the verdict sentence of a successful run, e.g. "(were on v1.0.0: 900)"; made when the run has ended. */
+  doneDetail?: () => string | undefined;
 }
 
 /** What the summary and outputs need of a finished (or stopped) bulk run. */
 export interface BulkEnding {
   operation: string;
+  machine: string;
+  /** The scope the requests need, for the fixes. */
+  scope: string;
+  cancelled: boolean;
+  /** A refusal that stopped the whole run. */
+  runWide?: ApiError;
+  /** Why a rollout halted. */
+  halted?: string;
+  /** Why the operation's own gate stopped the run (no migration path). */
+  stopped?: string;
   settings: BulkSettings & { dryRun: boolean };
   tally: BulkTally;
   /** The JSON Lines report file. */
@@ -44,6 +62,7 @@ export async function writeBulkOutputs(ctx: OperationContext, view: BulkPresenta
   const { report, logger } = ctx;
   const { tally, settings } = end;
   report.setOutput("succeeded-count", tally.succeeded);
+  report.setOutput("planned-count", tally.planned);
   report.setOutput("skipped-count", tally.skipped);
   report.setOutput("failed-count", tally.failed);
   const failedList = tally.failedNames.join("\n");
@@ -57,27 +76,55 @@ export async function writeBulkOutputs(ctx: OperationContext, view: BulkPresenta
     logger.warning(`Could not write the list of failed instances: ${(err as Error).message}`);
   }
   const word = view.succeededWord;
+  const dryRun = settings.dryRun;
+  const fixFor = instanceFix(end.scope);
+  const detail = view.doneDetail?.();
+  report.setVerdict(
+    bulkVerdict(
+      tally,
+      {
+        machine: end.machine,
+        words: view.words,
+        dryRun,
+        failOnError: settings.failOnError,
+        cancelled: end.cancelled,
+        ...(end.runWide ? { runWide: end.runWide } : {}),
+        ...(end.halted ? { halted: end.halted } : {}),
+        ...(end.stopped ? { stopped: end.stopped } : {}),
+        ...(detail ? { detail } : {}),
+      },
+      fixFor,
+    ),
+  );
   const sections = [
-    `### ${settings.dryRun ? "Dry run: " : ""}${view.title}`,
+    `#### ${view.title}${dryRun ? " (dry run: nothing was sent)" : ""}`,
     ...(end.before ?? []),
-    tally.countsTable(capitalize(word)),
-    facts([...view.facts, ...shardFact(settings.shard), ...tally.timing(end.elapsedMs), ...(end.traffic ? [end.traffic] : []), ...runFactRows(ctx.env)]),
+    tally.countsTable(capitalize(word), dryRun),
+    ...(view.sections?.() ?? []),
+    tally.failureSection(fixFor),
+    tally.skipSection(),
+    facts([...view.facts, ...shardFact(settings.shard), ...tally.timing(end.elapsedMs, dryRun), ...(end.traffic ? [end.traffic] : []), ...runFactRows(ctx.env)]),
   ];
-  if (view.listSucceeded && tally.succeeded > 0) {
-    sections.push(`#### ${capitalize(word)}\n\n${table(["Instance"], tally.succeededSample.map((n) => [code(n)]))}` +
-      (tally.succeeded > tally.succeededSample.length ? `\n\n_…and ${tally.succeeded - tally.succeededSample.length} more (see the report file)._` : ""));
-  }
-  const { sample, count } = end.dryRun;
-  if (settings.dryRun && count > 0) {
-    const shown = sample.slice(0, 200).map((n) => [code(n)]);
-    sections.push(`#### Would be ${word}: ${count}\n\n${table(["Instance"], shown)}` +
-      (count > shown.length ? `\n\n_…and ${count - shown.length} more (see the report file)._` : ""));
-  }
-  sections.push(...(view.sections?.() ?? []), tally.failureSection(), tally.skipSection(), `Report file: ${code(end.reportPath)}`);
+  if (view.listSucceeded && tally.succeeded > 0) sections.push(nameList(capitalize(word), tally.succeeded, tally.succeededSample));
+  if (dryRun && tally.planned > 0) sections.push(nameList(`Would be ${word}`, tally.planned, tally.plannedSample));
+  sections.push(reportFileLine(end.reportPath));
   report.addSummary(sections.filter(Boolean).join("\n\n"));
   logger.info(
     `${end.operation}: ${tally.succeeded} ${word}, ${tally.rolledBack > 0 ? `${tally.rolledBack} rolled back, ` : ""}${tally.skipped} skipped, ${tally.failed} failed of ${tally.total} in ${(end.elapsedMs / 1000).toFixed(3)} s.`,
   );
+}
+
+/** Names in a table, folded when long; the sample is bounded, the count is the whole. */
+function nameList(title: string, total: number, sample: readonly string[]): string {
+  const rows = sample.map((n) => [code(n)]);
+  const more = total > sample.length ? `\n\n_…and ${count(total - sample.length)} more (see the report file)._` : "";
+  if (total <= OPEN_TABLE_ROWS) return foldedTable(`${title}: ${count(total)}`, ["Instance"], rows) + more;
+  return collapsed(`${title}: ${count(total)}`, table(["Instance"], rows) + more);
+}
+
+/** The report file's path and how to keep it (the runner's temp folder is emptied after the job). */
+export function reportFileLine(path: string): string {
+  return `Report file: ${code(path)}. It is deleted with the runner; to keep it, upload it with \`actions/upload-artifact\` (README: “Keep the report file”).`;
 }
 
 function shardFact(shard: BulkSettings["shard"]): [string, string][] {

@@ -16,6 +16,7 @@ import { writeTextFile } from "../report/report-file.ts";
 import type { RunReport } from "../report/run-report.ts";
 import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type RunSummary } from "../appgate/report.ts";
 import { runPlan } from "../appgate/run/runner.ts";
+import { appgateVerdict } from "../appgate/verdict.ts";
 import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/run/timings.ts";
 import type { OperationContext } from "./context.ts";
 
@@ -130,6 +131,7 @@ export async function completeApplianceUpgrade(
       logger.warning(`Could not write the report file ${reportFile}: ${messageOf(err)}`);
     }
     publishOutputs(report, records, written);
+    report.setVerdict(appgateVerdict(summary));
     report.addSummary(summaryMarkdown(summary));
     finalVerdict(summary, ctx);
   }

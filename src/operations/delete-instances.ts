@@ -33,7 +33,13 @@ export async function deleteInstances(config: DeleteInstancesConfig, ctx: Operat
           return failureOf(res);
         },
       },
-      presentation: { succeededWord: "deleted", title: `Delete instances of ${code(config.machine)}`, facts, listSucceeded: true },
+      presentation: {
+        succeededWord: "deleted",
+        title: `Delete instances of ${code(config.machine)}`,
+        facts,
+        listSucceeded: true,
+        words: { done: () => "deleted", wouldBe: () => "would be deleted", failedTo: () => "could not be deleted" },
+      },
     },
     ctx,
   );

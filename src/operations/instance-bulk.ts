@@ -112,11 +112,14 @@ export interface PlanResult {
  * can test: failed-count 0 and no failed instances.
  */
 export function startBulkOutputs(ctx: OperationContext): void {
-  for (const name of ["succeeded-count", "skipped-count", "failed-count"]) ctx.report.setOutput(name, 0);
+  for (const name of ["succeeded-count", "planned-count", "skipped-count", "failed-count"]) ctx.report.setOutput(name, 0);
   ctx.report.setOutput("failed-instances", "");
 }
 
 /** Runs the bulk operation; says whether it was cancelled. */
+/** How a dry run's outcomes start (here and in a rollout's plan): they are counted as planned. */
+export const DRY_RUN_REASON = "dry run:";
+
 export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationContext): Promise<{ cancelled: boolean }> {
   const { report, logger, clock } = ctx;
   const { job, selection, protocol, presentation } = spec;
@@ -128,10 +131,16 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   report.setOutput("report-file", file.path);
   // A run-wide refusal (bad key, missing scope) stops the run instead of failing every instance alike.
   const stop = new AbortController();
-  let runWideError: string | undefined;
+  let runWideError: ApiError | undefined;
   const record = (item: RecordedOutcome, kind: PassOptions["kind"] = "send"): void => {
     // Instances left when the run stopped on a refusal were not cancelled by anyone: say why.
     const o = item.cancelled && runWideError !== undefined && !ctx.signal.aborted ? { ...item, reason: "not sent: the run stopped on a refusal that applies to every instance" } : item;
+    if (settings.dryRun && o.outcome === "skipped" && o.reason?.startsWith(DRY_RUN_REASON)) {
+      // A dry run's "would be sent" is planned, not skipped: counted apart, so skipped-count keeps only real skips.
+      tally.plan(o.name);
+      file.write({ instance: o.name, ...(o.wave !== undefined ? { wave: o.wave } : {}), outcome: "planned", reason: o.reason });
+      return;
+    }
     if (kind === "rollback") tally.rollBack(o);
     else tally.add(o, protocol.gate?.showsOwn?.(o) === true);
     file.write({
@@ -193,7 +202,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         if (transient) return transient;
         const outcome = opts.classify ? opts.classify(res, history.earlierMayHaveActed, name) : protocol.classify(res, history.earlierMayHaveActed, item);
         if (outcome.kind === "failed" && isRunWide(res)) {
-          runWideError ??= new ApiError(`${operation} of '${name}'`, res.status, parseErrorBody(res.text()), protocol.scope).message;
+          runWideError ??= new ApiError(`${operation} of '${name}'`, res.status, parseErrorBody(res.text()), protocol.scope);
           stop.abort();
         }
         return outcome;
@@ -246,7 +255,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         open.delete(name);
         if (dryRun.sample.length < 200) dryRun.sample.push(name);
         dryRun.count++;
-        record({ name, outcome: "skipped", reason: `dry run: would be ${word}` });
+        record({ name, outcome: "skipped", reason: `${DRY_RUN_REASON} would be ${word}` });
       }
       logger.info(`Dry run: ${dryRun.count} instances would be ${word}; nothing sent.`);
     } else {
@@ -254,10 +263,16 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
+    const gateStop = protocol.gate?.failure?.();
     await writeBulkOutputs(ctx, presentation, {
       operation,
+      machine,
       settings,
       tally,
+      scope: protocol.scope,
+      cancelled: cancelled || ctx.signal.aborted,
+      ...(runWideError ? { runWide: runWideError } : {}),
+      ...(plan?.failure ? { halted: plan.failure } : gateStop !== undefined ? { stopped: gateStop } : {}),
       reportPath: file.path,
       dryRun,
       elapsedMs: clock.now() - started,
@@ -266,7 +281,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     });
   }
   const gateFailure = protocol.gate?.failure?.();
-  if (runWideError) report.fail(runWideError);
+  if (runWideError) report.fail(runWideError.message);
   else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
   else if (plan?.failure) report.fail(plan.failure);
   else if (gateFailure !== undefined) report.fail(gateFailure);

@@ -4,7 +4,9 @@ import { formatDuration } from "../runtime/duration.ts";
 import { runFactRows } from "../report/run-facts.ts";
 import { loadCodeBundle } from "../statebacked/code-bundle.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
+import { versionText } from "../report/verdict.ts";
 import type { OperationContext } from "./context.ts";
+import { fixOf } from "./failure-fix.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -21,6 +23,9 @@ export async function publishMigration(config: PublishMigrationConfig, ctx: Oper
     ["Code", `${code(config.migrationFile)}: ${formatBytes(bundle.raw.length)} raw, ${formatBytes(bundle.gzipped.length)} gzipped`],
   ];
   let title = `Publishing a migration of ${code(config.machine)} did not finish`;
+  let fromText = code(describeVersionRef(config.from));
+  let toText = code(describeVersionRef(config.to));
+  const of = `of ${code(config.machine)}`;
   try {
     const from = await resolveVersionRef(api, config.machine, "from-version", config.from);
     const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
@@ -30,11 +35,14 @@ export async function publishMigration(config: PublishMigrationConfig, ctx: Oper
       ["From", `${code(from.id)}${describeRefSuffix(config.from, from.clientInfo)}`],
       ["To", `${code(to.id)}${describeRefSuffix(config.to, to.clientInfo)}`],
     );
+    fromText = versionText(from.id, from.clientInfo);
+    toText = versionText(to.id, to.clientInfo);
     if (from.id === to.id) {
       throw new Error(`Inputs 'from-version' and 'to-version' both resolve to ${from.id}; a migration needs two different versions`);
     }
     if (config.dryRun) {
       title = `Dry run: would publish a migration of ${code(config.machine)}`;
+      report.setVerdict({ level: "ok", sentence: `Dry run: would publish a migration ${of} from ${fromText} to ${toText}; nothing was sent` });
       report.setOutput("migration-id", "");
       logger.info(`Dry run: would create a migration ${from.id} → ${to.id} of ${config.machine}; nothing sent.`);
       return;
@@ -46,10 +54,15 @@ export async function publishMigration(config: PublishMigrationConfig, ctx: Oper
     report.setOutput("migration-id", migrationId);
     rows.push(["Migration", code(migrationId)]);
     title = `Published migration of ${code(config.machine)}`;
+    report.setVerdict({ level: "ok", sentence: `Published a migration ${of} from ${fromText} to ${toText} (${code(migrationId)})` });
     logger.info(`Published migration ${migrationId} (${from.id} → ${to.id}) of ${config.machine}.`);
+  } catch (err) {
+    const fix = fixOf(err);
+    report.setVerdict({ level: "fail", sentence: `Publishing the migration ${of} from ${fromText} to ${toText} did not finish; nothing was published`, ...(fix ? { fix } : {}) });
+    throw err;
   } finally {
     rows.push(["Time", formatDuration(ctx.clock.now() - started)], ...runFactRows(ctx.env));
-    report.addSummary(`### ${title}\n\n${facts(rows)}`);
+    report.addSummary(`#### ${title}\n\n${facts(rows)}`);
   }
 }
 

@@ -5,7 +5,9 @@ import { runFactRows } from "../report/run-facts.ts";
 import type { VersionInfo } from "../statebacked/api.ts";
 import { loadCodeBundle } from "../statebacked/code-bundle.ts";
 import { findVersionsByLabel } from "../statebacked/version-ref.ts";
+import { escapeInline, versionText } from "../report/verdict.ts";
 import type { OperationContext } from "./context.ts";
+import { fixOf } from "./failure-fix.ts";
 import { stateBackedApiFor } from "./statebacked-api.ts";
 
 /**
@@ -24,6 +26,8 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
     ["Code", `${code(config.versionFile)}: ${formatBytes(bundle.raw.length)} raw, ${formatBytes(bundle.gzipped.length)} gzipped`],
   ];
   let title = `Publishing version of ${code(config.machine)} did not finish`;
+  const label = `**${escapeInline(config.versionLabel)}**`;
+  const of = `of ${code(config.machine)}`;
   report.setOutput("created", false);
   try {
     const previous = await api.getCurrentVersion(config.machine);
@@ -41,10 +45,16 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
       report.setOutput("version-id", existing.id);
       rows.push(["Version", `${code(existing.id)}: exists already (skip-if-exists), nothing created`]);
       title = `Version ${code(config.versionLabel)} of ${code(config.machine)} exists already`;
+      report.setVerdict({ level: "ok", sentence: `${versionText(existing.id, config.versionLabel)} ${of} exists already; nothing was created (skip-if-exists)` });
       if (config.makeCurrent && previous?.id !== existing.id) {
         const msg = `version ${existing.id} ('${config.versionLabel}') exists but is not the current version; the API can only make a version current while creating it`;
         logger.warning(msg);
         rows.push(["Current version", `unchanged: ${msg}`]);
+        report.setVerdict({
+          level: "warn",
+          sentence: `${versionText(existing.id, config.versionLabel)} ${of} exists already but is not the current version`,
+          fix: "The API makes a version current only while creating it: publish under a new `version-label` with `make-current: true`.",
+        });
       }
       logger.info(`Version '${config.versionLabel}' of ${config.machine} exists already as ${existing.id}; nothing created.`);
       return;
@@ -52,6 +62,10 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
 
     if (config.dryRun) {
       title = `Dry run: would publish a version of ${code(config.machine)}`;
+      report.setVerdict({
+        level: "ok",
+        sentence: `Dry run: would publish ${label} ${of}${config.makeCurrent ? " and make it current" : ""}; nothing was sent`,
+      });
       rows.push(["Plan", `create version ${code(config.versionLabel)}${config.makeCurrent ? " and make it current" : ""}`]);
       if (config.indexSelectors) rows.push(["Index selectors", code(JSON.stringify(config.indexSelectors))]);
       report.setOutput("version-id", "");
@@ -71,9 +85,19 @@ export async function publishVersion(config: PublishVersionConfig, ctx: Operatio
     report.setOutput("created", true);
     rows.push(["Version", `${code(versionId)}${config.makeCurrent ? " (now current)" : ""}`]);
     title = `Published version ${code(config.versionLabel)} of ${code(config.machine)}`;
+    report.setVerdict({
+      level: "ok",
+      sentence:
+        `Published ${versionText(versionId, config.versionLabel)} ${of}` +
+        (config.makeCurrent ? `; it is now the current version${previous ? ` (was ${versionText(previous.id, previous.clientInfo)})` : ""}` : ""),
+    });
     logger.info(`Published version ${versionId} of ${config.machine}${config.makeCurrent ? " and made it current" : ""}.`);
+  } catch (err) {
+    const fix = fixOf(err);
+    report.setVerdict({ level: "fail", sentence: `Publishing ${label} ${of} did not finish; the new version was not created`, ...(fix ? { fix } : {}) });
+    throw err;
   } finally {
     rows.push(["Time", formatDuration(ctx.clock.now() - started)], ...runFactRows(ctx.env));
-    report.addSummary(`### ${title}\n\n${facts(rows)}`);
+    report.addSummary(`#### ${title}\n\n${facts(rows)}`);
   }
 }

@@ -1,5 +1,7 @@
 import type { SetDesiredVersionConfig } from "../config/config.ts";
 import { code } from "../report/markdown.ts";
+import { mermaidPie } from "../report/sections.ts";
+import { count, escapeInline, versionText } from "../report/verdict.ts";
 import { WHOLE } from "../rollout/waves.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
 import { ENDPOINTS } from "../statebacked/endpoints.ts";
@@ -28,11 +30,12 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
   const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
   const from = config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined;
 
+  const target = versionText(to.id, to.clientInfo);
   const facts: [string, string][] = [
     ["Machine", code(config.machine)],
-    ["Target version", `${code(to.id)}${to.clientInfo !== undefined ? ` (${code(to.clientInfo)})` : ""}${config.to.kind !== "id" ? ` from ${code(describeVersionRef(config.to))}` : ""}`],
+    ["Target version", `${target}${config.to.kind !== "id" ? ` from ${code(describeVersionRef(config.to))}` : ""}`],
   ];
-  if (from) facts.push(["Only instances on", code(from.id)]);
+  if (from) facts.push(["Only instances on", versionText(from.id, from.clientInfo)]);
 
   const { rollout } = config;
   // One wave of the whole selection, nothing to roll back: sent as the selection is read.
@@ -73,10 +76,16 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
       },
       presentation: {
         succeededWord: "updated",
-        title: `Set desired version of ${code(config.machine)} to ${code(to.id)}`,
+        title: `Set desired version of ${code(config.machine)} to ${target}`,
         facts,
         listSucceeded: false,
-        sections: () => [before.section(to), probe.section()],
+        sections: () => [versionsChart(before, to.id), before.section(to), probe.section()],
+        words: {
+          done: (n) => `now ${n === 1 ? "desires" : "desire"} ${target}`,
+          wouldBe: () => `would move to ${target}`,
+          failedTo: () => `could not move to ${target}`,
+        },
+        doneDetail: () => wereOn(before, to.id),
       },
       ...(streamed
         ? {}
@@ -120,4 +129,27 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
 /** The machine's instances and their current versions, page by page (the upgraded-share gate). */
 async function* instanceVersions(api: StateBackedApi, machine: string): AsyncGenerator<{ slug: string; versionId: string }[]> {
   for await (const page of api.listInstances(machine)) yield page.map((i) => ({ slug: i.slug, versionId: i.machineVersion.id }));
+}
+
+/** Versions named in the "were on" sentence and the chart; the rest are "other versions". */
+const BEFORE_SHOWN = 6;
+
+/** The versions the instances to move were on (the target's own excluded), by label, largest first. */
+function slicesBefore(before: VersionCounts, targetId: string): (readonly [string, number])[] {
+  const entries = before.entries().filter((e) => e.version.id !== targetId);
+  const shown = entries.slice(0, BEFORE_SHOWN).map((e) => [e.version.clientInfo || e.version.id, e.count] as const);
+  const other = entries.slice(BEFORE_SHOWN).reduce((s, e) => s + e.count, 0);
+  return other > 0 ? [...shown, ["other versions", other] as const] : shown;
+}
+
+/** "(were on v1.0.0: 9,000, v0.9.0: 1,000)", when the versions were read. */
+function wereOn(before: VersionCounts, targetId: string): string | undefined {
+  const slices = slicesBefore(before, targetId);
+  return slices.length === 0 ? undefined : `(were on ${slices.map(([l, n]) => `${escapeInline(l)}: ${count(n)}`).join(", ")})`;
+}
+
+/** A pie of the versions before the run, when there are two or more (one slice says nothing a sentence does not). */
+function versionsChart(before: VersionCounts, targetId: string): string {
+  const slices = slicesBefore(before, targetId);
+  return slices.length < 2 ? "" : mermaidPie("Versions before the run", slices);
 }

@@ -1,5 +1,6 @@
 import { formatDuration } from "../runtime/duration.ts";
-import { code, escapeCell, table } from "./markdown.ts";
+import { table } from "./markdown.ts";
+import { type CauseGroup, causeGroups } from "./sections.ts";
 
 /** Rows shown per failure reason, and names of succeeded instances listed, in the summary. */
 export const SUMMARY_ROWS_PER_REASON = 20;
@@ -20,8 +21,13 @@ export interface TalliedOutcome {
 interface ReasonGroup {
   reason: string;
   count: number;
-  sample: { name: string; detail: string }[];
+  /** The first failure's details, to find the fix (HTTP status and API code) and to show an example. */
+  first: { status?: number; code?: string; detail: string };
+  sample: string[];
 }
+
+/** What to do about one cause of failure; undefined when there is nothing specific to say. */
+export type FixFor = (cause: { reason: string; status?: number; code?: string }) => string | undefined;
 
 /**
  * Counts and groups the outcomes of a bulk run for outputs and the job summary. It keeps what
@@ -30,6 +36,8 @@ interface ReasonGroup {
  */
 export class BulkTally {
   succeeded = 0;
+  /** Dry run: the instances a real run would send a request for. */
+  planned = 0;
   skipped = 0;
   failed = 0;
   notDone = 0;
@@ -37,8 +45,21 @@ export class BulkTally {
   rolledBack = 0;
   readonly failedNames: string[] = [];
   readonly succeededSample: string[] = [];
+  readonly plannedSample: string[] = [];
   private readonly failures = new Map<string, ReasonGroup>();
   private readonly skips = new Map<string, number>();
+
+  /** Dry run: one instance a real run would send. */
+  plan(name: string): void {
+    this.planned++;
+    if (this.plannedSample.length < SUMMARY_SUCCESS_NAMES) this.plannedSample.push(name);
+  }
+
+  /** The most frequent failure cause, for the verdict. */
+  topFailure(): { reason: string; status?: number; code?: string; count: number } | undefined {
+    const g = [...this.failures.values()].sort((a, b) => b.count - a.count)[0];
+    return g ? { reason: g.reason, count: g.count, ...g.first } : undefined;
+  }
 
   /** `shownElsewhere`: a failure the operation's own section shows (counted and listed, not grouped here). */
   add(o: TalliedOutcome, shownElsewhere = false): void {
@@ -59,9 +80,12 @@ export class BulkTally {
     if (shownElsewhere) return;
     const key = o.cancelled ? (o.reason ?? "not done") : groupKey(o);
     let g = this.failures.get(key);
-    if (!g) this.failures.set(key, (g = { reason: key, count: 0, sample: [] }));
+    if (!g) {
+      const first = { detail: o.reason ?? "", ...(o.status !== undefined ? { status: o.status } : {}), ...(o.code !== undefined ? { code: o.code } : {}) };
+      this.failures.set(key, (g = { reason: key, count: 0, first, sample: [] }));
+    }
     g.count++;
-    if (g.sample.length < SUMMARY_ROWS_PER_REASON) g.sample.push({ name: o.name, detail: o.reason ?? "" });
+    if (g.sample.length < SUMMARY_ROWS_PER_REASON) g.sample.push(o.name);
   }
 
   /**
@@ -75,24 +99,18 @@ export class BulkTally {
   }
 
   get total(): number {
-    return this.succeeded + this.skipped + this.failed + this.rolledBack;
+    return this.succeeded + this.planned + this.skipped + this.failed + this.rolledBack;
   }
 
-  /** Markdown: the failures grouped by reason, largest group first, each with a capped table. */
-  failureSection(): string {
+  /** Markdown: the failures grouped by cause, largest first, each once with its count, fix and a folded sample of names. */
+  failureSection(fixFor: FixFor = () => undefined): string {
     if (this.failed === 0 || this.failures.size === 0) return "";
-    const groups = [...this.failures.values()].sort((a, b) => b.count - a.count);
-    const shown = groups.slice(0, SUMMARY_REASON_GROUPS);
-    const blocks = shown.map((g) => {
-      const rows = g.sample.map((s) => [code(s.name), s.detail]);
-      const more = g.count - g.sample.length;
-      return (
-        `**${escapeCell(g.reason)}**: ${g.count}\n\n${table(["Instance", "Detail"], rows)}` +
-        (more > 0 ? `\n\n_…and ${more} more with this reason (see the report file)._` : "")
-      );
+    const groups: CauseGroup[] = [...this.failures.values()].map((g) => {
+      const fix = fixFor({ reason: g.first.detail || g.reason, ...(g.first.status !== undefined ? { status: g.first.status } : {}), ...(g.first.code !== undefined ? { code: g.first.code } : {}) });
+      const example = exampleOf(g.first.detail, g.reason, g.first.code);
+      return { cause: g.reason, count: g.count, ...(fix !== undefined ? { fix } : {}), sample: g.sample, ...(example ? { example } : {}) };
     });
-    const hidden = groups.length - shown.length;
-    return `#### Failures by reason\n\n${blocks.join("\n\n")}${hidden > 0 ? `\n\n_…and ${hidden} more reasons (see the report file)._` : ""}`;
+    return causeGroups("Failures by cause", groups, SUMMARY_REASON_GROUPS);
   }
 
   skipSection(): string {
@@ -102,19 +120,30 @@ export class BulkTally {
   }
 
   /** The counts as one table row a person takes in at a glance. */
-  countsTable(succeededLabel: string): string {
+  countsTable(succeededLabel: string, dryRun = false): string {
     const failed = this.notDone > 0 ? `${this.failed} (${this.notDone} not done)` : String(this.failed);
+    if (dryRun) return table(["Selected", "Planned", "Skipped", "Failed"], [[this.total, this.planned, this.skipped, failed]]);
     if (this.rolledBack > 0) {
       return table(["Selected", succeededLabel, "Rolled back", "Skipped", "Failed"], [[this.total, this.succeeded, this.rolledBack, this.skipped, failed]]);
     }
     return table(["Selected", succeededLabel, "Skipped", "Failed"], [[this.total, this.succeeded, this.skipped, failed]]);
   }
 
-  /** Time and rate, for the facts list. */
-  timing(elapsedMs: number): [string, string][] {
+  /** Time and rate, for the facts list (a dry run sends nothing: no rate). */
+  timing(elapsedMs: number, dryRun = false): [string, string][] {
+    if (dryRun) return [["Time", formatDuration(elapsedMs)]];
     const rate = elapsedMs > 0 ? (this.total / (elapsedMs / 1000)).toFixed(1) : "n/a";
     return [["Time", `${formatDuration(elapsedMs)} (${rate} instances/s)`]];
   }
+}
+
+/** The part of a failure's detail the cause does not already say ("HTTP 400: code: message" → "message"). */
+function exampleOf(detail: string, cause: string, apiCode: string | undefined): string | undefined {
+  let rest = detail.replace(/^HTTP \d{3}(: )?/, "");
+  if (apiCode && rest.startsWith(`${apiCode}: `)) rest = rest.slice(apiCode.length + 2);
+  else if (apiCode && rest === apiCode) rest = "";
+  rest = rest.trim();
+  return rest === "" || rest === cause || cause.startsWith(rest) ? undefined : rest;
 }
 
 function groupKey(o: Pick<TalliedOutcome, "status" | "code" | "reason">): string {

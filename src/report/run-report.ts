@@ -4,6 +4,8 @@
  * ends (success, error, cancellation) main.ts can still write what was done. Pure: it knows
  * nothing of @actions/core.
  */
+import type { Verdict } from "./verdict.ts";
+
 export interface Annotation {
   level: "error" | "warning" | "notice";
   title: string;
@@ -15,6 +17,8 @@ export class RunReport {
   readonly summary: string[] = [];
   readonly annotations: Annotation[] = [];
   failure: string | undefined;
+  /** The summary's first line (see verdict.ts); a failure without one gets a generic ❌ line. */
+  verdict: Verdict | undefined;
 
   setOutput(name: string, value: string | number | boolean): void {
     this.outputs.set(name, String(value));
@@ -27,6 +31,11 @@ export class RunReport {
 
   annotate(a: Annotation): void {
     this.annotations.push(a);
+  }
+
+  /** Sets the summary's verdict line (the last one set wins: it is decided when the run ends). */
+  setVerdict(v: Verdict): void {
+    this.verdict = v;
   }
 
   /** Marks the step failed (the first failure is kept; later ones are annotations). */

@@ -1,6 +1,8 @@
 import * as core from "@actions/core";
 import { redact } from "../runtime/secrets.ts";
 import type { RunReport } from "./run-report.ts";
+import { renderSummary } from "./summary.ts";
+import { capSummary } from "./summary-cap.ts";
 
 /**
  * Writes a RunReport where the runner reads it: step outputs, the job summary, annotations, the
@@ -16,14 +18,13 @@ export async function writeReport(report: RunReport): Promise<void> {
     else core.notice(message, props);
   }
   const failure = report.failure === undefined ? undefined : redact(report.failure);
-  const blocks = report.summary.map(redact);
-  if (failure !== undefined) blocks.push(`> [!CAUTION]\n> **Failed:** ${failure.replace(/\r?\n|\r/g, " ")}`);
-  if (blocks.length > 0 && !process.env.GITHUB_STEP_SUMMARY) {
+  const markdown = renderSummary(report);
+  if (markdown !== "" && !process.env.GITHUB_STEP_SUMMARY) {
     // GitHub Enterprise Server before 3.6 has no job summaries: the log and outputs carry the result.
     core.info("No job summary is written: this runner does not provide GITHUB_STEP_SUMMARY (GitHub Enterprise Server before 3.6).");
-  } else if (blocks.length > 0) {
+  } else if (markdown !== "") {
     try {
-      await core.summary.addRaw(blocks.join("\n\n"), true).write();
+      await core.summary.addRaw(capSummary(redact(markdown)), true).write();
     } catch (err) {
       core.warning(`Could not write the job summary: ${redact((err as Error).message)}`);
     }
