@@ -140,7 +140,8 @@ describe("set-desired-version in waves", () => {
     expect(r.t.report.failure).toMatch(new RegExp(`^The rollout halted after wave 1 \\(${wave1!.length} error logs from v2 > max-error-logs 0\\); ${fromA.length} of ${wave1!.length} updated instances rolled back, ${fromB.length} not`));
     expect(r.out["failed-instances"]!.split("\n").sort()).toEqual([...fromB].sort());
     // The refused way back is one line per source version, not per instance.
-    expect(r.summary).toContain(`**no migration path back from v2 (${v2.id}) to v0 (${v0.id}), so the rollback was refused**: ${fromB.length}`);
+    const esc = (id: string): string => id.replace(/_/g, "\\_");
+    expect(r.summary).toContain(`**${fromB.length} × no migration path back from v2 (${esc(v2.id)}) to v0 (${esc(v0.id)}), so the rollback was refused**`);
     expect(r.summary).toContain(`| Selected | Updated | Rolled back | Skipped | Failed |`);
     expect(r.t.logger.lines.some((l) => l.startsWith(`set-desired-version: 0 updated, ${fromA.length} rolled back, ${420 - wave1!.length} skipped, ${fromB.length} failed of 420 in `))).toBe(true);
     const last = new Map(r.lines.map((l) => [l.instance, l]));
@@ -205,7 +206,8 @@ describe("set-desired-version in waves", () => {
     expect(Math.abs(shares[1]! - 10)).toBeLessThan(1);
     expect(Math.abs(shares[2]! - 50)).toBeLessThan(1);
     expect(shares[3]).toBe(100);
-    expect(r.lines.every((l) => l.outcome === "skipped" && l.reason === `dry run: would be updated in wave ${l.wave}`)).toBe(true);
+    expect(r.lines.every((l) => l.outcome === "planned" && l.reason === `dry run: would be updated in wave ${l.wave}`)).toBe(true);
+    expect(r.out).toMatchObject({ "planned-count": "10000", "skipped-count": "0" });
   });
 
   it("a key without logs.read is refused before any change", async () => {
