@@ -88,7 +88,9 @@ describe("instances-query", () => {
     const t = makeContext();
     await setDesiredVersion(await config({ operation: "set-desired-version", "to-version": v2.id, "from-version": v1.id, "instances-query": "plan eq enterprise", "dry-run": "true" }), t.ctx);
     const out = Object.fromEntries(t.report.outputs);
-    expect(out["skipped-count"]).toBe("3");
+    // b is already on the target (skipped); c and g would be updated (planned, not skipped).
+    expect(out["skipped-count"]).toBe("1");
+    expect(out["planned-count"]).toBe("2");
     const lines = readFileSync(out["report-file"]!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { instance: string; reason: string });
     expect(lines.map((l) => [l.instance, l.reason]).sort()).toEqual([
       ["b", "already on the target version"],
