@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { type Config, SECRET_INPUTS, buildConfig } from "./config/config.ts";
 import { InputError } from "./config/inputs.ts";
 import { type ProxySettings, proxySecrets, proxySettingsFromEnv } from "./http/proxy.ts";
+import { cancelApplianceUpgrade } from "./operations/cancel-appliance-upgrade.ts";
 import { completeApplianceUpgrade } from "./operations/complete-appliance-upgrade.ts";
+import { prepareApplianceUpgrade } from "./operations/prepare-appliance-upgrade.ts";
 import { type OperationContext, createRunContext, httpSettingsOf } from "./operations/context.ts";
 import { fixOf } from "./operations/failure-fix.ts";
 import { deleteInstances } from "./operations/delete-instances.ts";
@@ -144,6 +146,10 @@ function dispatch(config: Config, ctx: OperationContext): Promise<void> {
       return fleetStatus(config, ctx);
     case "complete-appliance-upgrade":
       return completeApplianceUpgrade(config, ctx);
+    case "prepare-appliance-upgrade":
+      return prepareApplianceUpgrade(config, ctx);
+    case "cancel-appliance-upgrade":
+      return cancelApplianceUpgrade(config, ctx);
   }
 }
 

@@ -126,4 +126,31 @@ describe("dist/index.js: complete-appliance-upgrade", () => {
       expect(CONTROLLERS.filter((c) => f.appliance(c).maintenance)).toEqual([]);
     }
   });
+
+  it("prepare, then complete with a backup: the whole fleet ends on the new version, the backup kept byte for byte", async () => {
+    const idle = Object.fromEntries(ALL_NAMES.map((n) => [n, { upgrade: "idle" as const }]));
+    const f = await start(idle, { prepareMs: 300 });
+    const image = "https://downloads.example.test/appgate-6.5.0-32000-release.img.zip";
+    const prepared = await runAction(inputs(f, { operation: "prepare-appliance-upgrade", "image-url": image }));
+    expect(prepared.code, prepared.stdout + prepared.stderr).toBe(0);
+    expect(list(prepared, "prepared").sort()).toEqual([...ALL_NAMES].sort());
+    expect(prepared.summary).toContain("prepare appliance upgrade");
+    expect(f.maxConcurrentPreparing()).toBeLessThanOrEqual(5);
+
+    const completed = await runAction(inputs(f));
+    expect(completed.code, completed.stdout + completed.stderr).toBe(0);
+    expect(list(completed, "upgraded").sort()).toEqual([...ALL_NAMES].sort());
+    for (const n of ALL_NAMES) expect(f.appliance(n), n).toMatchObject({ version: "6.5.0-32000", upgradeStatus: "idle" });
+    const backup = completed.outputs["backup-file"]!;
+    expect(backup.startsWith(completed.tempDir)).toBe(true);
+    expect(readFileSync(backup).equals(f.backupContent())).toBe(true);
+    const backupAt = f.events.findIndex((e) => e.type === "backup");
+    expect(backupAt).toBeGreaterThan(f.events.findLastIndex((e) => e.type === "prepare"));
+    expect(backupAt).toBeLessThan(f.events.findIndex((e) => e.type === "maintenance" || e.type === "complete"));
+    expect(completed.summary).toContain("encrypted with the backup passphrase");
+    for (const run of [prepared, completed]) {
+      expect(visibleText(run)).not.toContain(FAKE_PASSWORD);
+      for (const t of f.issuedTokens) expect(visibleText(run)).not.toContain(t);
+    }
+  });
 });

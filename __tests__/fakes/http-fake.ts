@@ -37,7 +37,7 @@ export interface Exchange {
   readonly req: IncomingMessage;
   /** The status answered; 0 while unanswered, and when the connection was dropped or held. */
   readonly status: number;
-  /** Answers: no payload → empty body; a string → text (`text/plain` unless a content-type header says); else JSON. */
+  /** Answers: no payload → empty body; a Buffer → as is; a string → text (`text/plain` unless a content-type header says); else JSON. */
   send(status: number, payload?: unknown, headers?: Record<string, string>): number;
   /** Drops the connection without an answer. */
   drop(): void;
@@ -191,9 +191,10 @@ class ExchangeImpl implements Exchange {
     if (payload === undefined) {
       this.res.writeHead(status, headers).end();
     } else {
-      const text = typeof payload === "string" ? payload : JSON.stringify(payload);
+      // A Buffer goes out as is (a binary download); a string as text; anything else as JSON.
+      const text = Buffer.isBuffer(payload) ? payload : typeof payload === "string" ? payload : JSON.stringify(payload);
       const hasType = Object.keys(headers).some((k) => k.toLowerCase() === "content-type");
-      const type = hasType ? {} : { "content-type": typeof payload === "string" ? "text/plain" : "application/json" };
+      const type = hasType ? {} : { "content-type": Buffer.isBuffer(payload) ? "application/octet-stream" : typeof payload === "string" ? "text/plain" : "application/json" };
       this.res.writeHead(status, { ...type, "content-length": String(Buffer.byteLength(text)), ...headers }).end(text);
     }
     return status;

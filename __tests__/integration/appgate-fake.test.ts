@@ -288,3 +288,38 @@ describe("fake Controller: upgrade lifecycle", () => {
     expect(entries.map((e) => e.details.volumeNumber)).toEqual([1, undefined]);
   });
 });
+
+describe("fake Controller: backup, files, prepare (issue 12)", () => {
+  it("refuses what the real one does: prepare unless idle or failed, cancel while installing, a download without …+gpg or Range", async () => {
+    await start({ "gw-a1": { upgrade: "installing" }, "gw-a2": { upgrade: "idle" } });
+    const token = await login();
+    const prepare = (n: string, imageUrl: unknown) => call(`/appliances/${fake.idOf(n)}/upgrade/prepare`, { method: "POST", token, body: { imageUrl } });
+    expect((await prepare("gw-b1", "https://x.test/appgate-6.5.0-32000-release.img.zip")).status).toBe(412); // ready
+    expect((await prepare("gw-a2", 5)).status).toBe(422);
+    expect((await prepare("gw-a2", "controller://ctrl-1.example.test:443/appgate-6.5.0-32000-release.img.zip")).status).toBe(422); // no such file
+    expect((await prepare("gw-a2", "https://x.test/appgate-6.5.0-32000-release.img.zip")).status).toBe(202);
+    expect(fake.appliance("gw-a2").upgradeStatus).toBe("started");
+    expect((await call(`/appliances/${fake.idOf("gw-a1")}/upgrade`, { method: "DELETE", token })).status).toBe(412);
+
+    const started = await call(`/appliances/${fake.idOf("ctrl-1")}/backup`, { method: "POST", token, body: { logs: false, audit: false } });
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    const file = `/appliances/${fake.idOf("ctrl-1")}/backup/${id}`;
+    expect((await call(`${file}/status`, { token })).body.status).toBe("processing");
+    clock.advance(1_000);
+    expect((await call(`${file}/status`, { token })).body).toMatchObject({ status: "done", result: "success" });
+    expect((await call(file, { token })).status).toBe(406); // …+json
+    expect((await call(file, { token, accept: "application/vnd.appgate.peer-v23+gpg" })).status).toBe(400); // no Range
+    const res = await fetch(`${fake.url}/admin${file}`, { headers: { Authorization: `Bearer ${token}`, Accept: "application/vnd.appgate.peer-v23+gpg", Range: "bytes=10-19" } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe(`bytes 10-19/${fake.backupContent().length}`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(fake.backupContent().subarray(10, 20))).toBe(true);
+  });
+
+  it("a disabled Backup API refuses a backup, and says so in the global settings", async () => {
+    await start({}, { backupApiEnabled: false });
+    const token = await login();
+    expect((await call("/global-settings", { token })).body.backupApiEnabled).toBe(false);
+    expect((await call(`/appliances/${fake.idOf("ctrl-1")}/backup`, { method: "POST", token, body: {} })).status).toBe(412);
+  });
+});

@@ -130,3 +130,44 @@ describe("parseApplianceList", () => {
     expect(parseApplianceList("a, b\n\nc,a\r\n d ")).toEqual(["a", "b", "c", "d"]);
   });
 });
+
+describe("parseAppgateConfig: backup, prepare and cancel (issue 12)", () => {
+  const op = (operation: "prepare-appliance-upgrade" | "cancel-appliance-upgrade", inputs: Record<string, string>) =>
+    parseAppgateConfig(new Inputs((n) => inputs[n] ?? ""), { dryRun: false, repository: "acme/network", operation });
+  const errorOf = (fn: () => unknown): InputError => {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      return e as InputError;
+    }
+    throw new Error("no error");
+  };
+
+  it("backs up by default; backup-path needs backup", () => {
+    expect(parse(BASE)).toMatchObject({ backup: true });
+    expect(parse({ ...BASE, backup: "false" })).toMatchObject({ backup: false });
+    expect(parse({ ...BASE, "backup-path": "/tmp/b.bkp" })).toMatchObject({ backup: true, backupPath: "/tmp/b.bkp" });
+    expect(inputError({ ...BASE, backup: "false", "backup-path": "/tmp/b.bkp" }).message).toMatch(/backup-path.*'backup' is false/);
+  });
+
+  it("prepare: an https:// URL or a local path whose file name carries the version; concurrency 5 by default", () => {
+    expect(op("prepare-appliance-upgrade", { ...BASE, "image-url": "https://dl.example.com/appgate-6.5.0-32000-release.img.zip" })).toMatchObject({
+      image: { kind: "url", fileName: "appgate-6.5.0-32000-release.img.zip" },
+      prepareConcurrency: 5,
+      applianceTimeoutMs: 30 * 60_000,
+    });
+    expect(op("prepare-appliance-upgrade", { ...BASE, "image-url": "images/appgate-6.5.0-32000-release.img.zip" })).toMatchObject({
+      image: { kind: "file", path: "images/appgate-6.5.0-32000-release.img.zip" },
+    });
+    expect(errorOf(() => op("prepare-appliance-upgrade", { ...BASE, "image-url": "http://dl.example.com/appgate-6.5.0-32000-release.img.zip" })).message).toMatch(
+      /image-url.*must be an https:\/\/ URL/,
+    );
+    expect(errorOf(() => op("prepare-appliance-upgrade", { ...BASE, "image-url": "https://dl.example.com/latest.img.zip" })).message).toMatch(/file name must carry the version/);
+    expect(errorOf(() => op("prepare-appliance-upgrade", BASE)).message).toMatch(/image-url.*is required/);
+  });
+
+  it("cancel: delete-upgrade-files false by default", () => {
+    expect(op("cancel-appliance-upgrade", BASE)).toMatchObject({ operation: "cancel-appliance-upgrade", deleteUpgradeFiles: false });
+  });
+});

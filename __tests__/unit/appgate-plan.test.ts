@@ -20,6 +20,8 @@ interface Opt {
   noVolume?: boolean;
   maintenance?: boolean;
   upgradeError?: string;
+  tags?: string[];
+  disk?: number;
 }
 
 function fa(name: string, roles: Role[], o: Opt = {}): FleetAppliance {
@@ -30,6 +32,7 @@ function fa(name: string, roles: Role[], o: Opt = {}): FleetAppliance {
       activated: o.activated ?? true,
       roles,
       virtualIps: o.vip ? [o.vip] : [],
+      tags: o.tags ?? [],
       siteId: `site-${o.site ?? "default"}`,
       siteName: o.site ?? "Default",
       ...(o.admin ? { adminHostname: o.admin } : {}),
@@ -41,6 +44,7 @@ function fa(name: string, roles: Role[], o: Opt = {}): FleetAppliance {
       applianceVersion: o.version ?? "6.4.2-31000",
       ...(o.noVolume ? {} : { volumeNumber: o.volume ?? 1 }),
       ...(o.maintenance !== undefined ? { maintenanceMode: o.maintenance } : {}),
+      ...(o.disk !== undefined ? { disk: o.disk } : {}),
     },
   };
   if (o.upgradeError) a.upgradeError = o.upgradeError;

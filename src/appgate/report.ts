@@ -23,6 +23,8 @@ export interface RunSummary {
   inMaintenance: readonly string[];
   /** An error that ended the run outside any appliance (pre-flight, sign-in). */
   error?: string;
+  /** The primary Controller's backup, made before the first change. */
+  backup?: { file: string; bytes: number };
 }
 
 function outcomeCell(r: ApplianceRecord): string {
@@ -87,6 +89,14 @@ export function summaryMarkdown(s: RunSummary): string {
       "",
     );
   }
+  if (s.backup) {
+    parts.push(
+      `**Backup** of the primary Controller, made before the first change: \`${esc(s.backup.file)}\` (${s.backup.bytes} bytes). ` +
+        "It holds the collective's configuration, encrypted with the backup passphrase set in the global settings. " +
+        "It lives in the runner's temporary folder: keep it with `actions/upload-artifact` (`path: ${{ steps.<this step's id>.outputs.backup-file }}`).",
+      "",
+    );
+  }
   if (s.plan) parts.push("#### Plan", "", planTable(s.plan), "");
   if (s.records.length > 0) {
     parts.push(
@@ -138,6 +148,7 @@ export function reportJson(s: RunSummary): string {
           }
         : undefined,
       inMaintenance: s.inMaintenance,
+      backup: s.backup,
       appliances: s.records.map((r) => ({
         ...r,
         startedAt: iso(r.startedAt),

@@ -1,14 +1,14 @@
 /**
- * Inputs of the Appgate SDP operation (complete-appliance-upgrade), read and checked before any
- * request is sent. Every error names the input at fault.
+ * Inputs of the Appgate SDP operations (complete-, prepare- and cancel-appliance-upgrade), read
+ * and checked before any request is sent. Every error names the input at fault.
  */
 import { createHash, X509Certificate } from "node:crypto";
 import type { AppgateAuth } from "../appgate/api/session.ts";
 import { parseNameList } from "../bulk/selection.ts";
 import { InputError, type Inputs, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
 
-export interface AppgateConfig {
-  operation: "complete-appliance-upgrade";
+/** How to reach and sign in to the Controller: the same for every Appgate operation. */
+export interface AppgateConnection {
   dryRun: boolean;
   /** Every secret value to mask (password or token). */
   secrets: string[];
@@ -21,32 +21,94 @@ export interface AppgateConfig {
   auth: AppgateAuth;
   /** Peer API version for the Accept header; undefined = read from GET /version. */
   apiVersion?: number;
-  /** Names or ids to complete; undefined = every appliance whose upgrade status is ready. */
+  /** Names or ids to act on; undefined = the operation's default set. */
   appliances?: string[];
+}
+
+/** complete-appliance-upgrade. */
+export interface AppgateConfig extends AppgateConnection {
+  operation: "complete-appliance-upgrade";
   /** Gateways (log forwarders, HA connectors sharing a virtual IP) of one site down at once. */
   maxUnavailable: number;
   /** Per appliance, from its turn to its verified end. */
   applianceTimeoutMs: number;
+  /** Back up the primary Controller before the first change (Backup API). */
+  backup: boolean;
+  /** Where the backup goes; undefined = a file in the temp folder named after the Controller and the time. */
+  backupPath?: string;
 }
 
-/** Input names this operation reads (besides operation, dry-run and token), for main.ts's forbid lists. */
-export const APPGATE_INPUTS = [
-  "controller-url",
-  "username",
-  "password",
-  "provider-name",
-  "device-id",
-  "api-version",
-  "ca-certificate",
-  "appliances",
-  "max-unavailable",
-  "appliance-timeout-minutes",
-] as const;
+/** The image prepare-appliance-upgrade prepares: a URL the appliances download, or a local file uploaded to the Controller first. */
+export type UpgradeImage = { kind: "url"; url: string; fileName: string } | { kind: "file"; path: string; fileName: string };
+
+export interface PrepareConfig extends AppgateConnection {
+  operation: "prepare-appliance-upgrade";
+  image: UpgradeImage;
+  /** Appliances preparing at once. */
+  prepareConcurrency: number;
+  applianceTimeoutMs: number;
+}
+
+export interface CancelConfig extends AppgateConnection {
+  operation: "cancel-appliance-upgrade";
+  /** Also delete the upgrade image files the Controller holds (Files API). */
+  deleteUpgradeFiles: boolean;
+}
+
+export type AppgateOperationConfig = AppgateConfig | PrepareConfig | CancelConfig;
+export type AppgateOperation = AppgateOperationConfig["operation"];
+
+const CONNECTION_INPUTS = ["controller-url", "username", "password", "provider-name", "device-id", "api-version", "ca-certificate", "appliances"] as const;
+
+/** Input names each Appgate operation reads (besides operation, dry-run and token), for the forbid lists. */
+export const APPGATE_OPERATION_INPUTS: Record<AppgateOperation, readonly string[]> = {
+  "complete-appliance-upgrade": [...CONNECTION_INPUTS, "max-unavailable", "appliance-timeout-minutes", "backup", "backup-path"],
+  "prepare-appliance-upgrade": [...CONNECTION_INPUTS, "image-url", "prepare-concurrency", "appliance-timeout-minutes"],
+  "cancel-appliance-upgrade": [...CONNECTION_INPUTS, "delete-upgrade-files"],
+};
+/** complete-appliance-upgrade's inputs. */
+export const APPGATE_INPUTS = APPGATE_OPERATION_INPUTS["complete-appliance-upgrade"];
+
+export function isAppgateOperation(operation: string): operation is AppgateOperation {
+  return operation in APPGATE_OPERATION_INPUTS;
+}
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; repository: string }): AppgateConfig {
-  const controllerUrl = parseControllerUrl(inputs.required("controller-url", "for complete-appliance-upgrade"));
+export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; repository: string; operation?: AppgateOperation }): AppgateOperationConfig {
+  const operation = common.operation ?? "complete-appliance-upgrade";
+  const base = parseConnection(inputs, common.dryRun, common.repository, operation);
+  switch (operation) {
+    case "complete-appliance-upgrade": {
+      const config: AppgateConfig = {
+        ...base,
+        operation,
+        maxUnavailable: inputs.int("max-unavailable", 1, 1, 1000),
+        applianceTimeoutMs: inputs.int("appliance-timeout-minutes", 30, 1, 24 * 60) * 60_000,
+        backup: inputs.bool("backup", true),
+      };
+      const backupPath = inputs.optional("backup-path");
+      if (backupPath !== undefined) {
+        if (!config.backup) throw new InputError("backup-path", "is set but 'backup' is false");
+        config.backupPath = backupPath;
+      }
+      return config;
+    }
+    case "prepare-appliance-upgrade":
+      return {
+        ...base,
+        operation,
+        image: parseImage(inputs.required("image-url", "for prepare-appliance-upgrade: an https:// URL of the image, or the path of a local image file")),
+        prepareConcurrency: inputs.int("prepare-concurrency", 5, 1, 100),
+        applianceTimeoutMs: inputs.int("appliance-timeout-minutes", 30, 1, 24 * 60) * 60_000,
+      };
+    case "cancel-appliance-upgrade":
+      return { ...base, operation, deleteUpgradeFiles: inputs.bool("delete-upgrade-files", false) };
+  }
+}
+
+function parseConnection(inputs: Inputs, dryRun: boolean, repository: string, operation: AppgateOperation): AppgateConnection {
+  const controllerUrl = parseControllerUrl(inputs.required("controller-url", `for ${operation}`));
   const apiBaseUrl = new URL(controllerUrl.href.replace(/\/+$/, "") + "/admin");
 
   const token = inputs.optional("token");
@@ -64,7 +126,7 @@ export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; re
       throw new InputError("username", "is required: set 'username' and 'password' (an admin API user), or 'token', so the action can sign in to the Controller");
     }
     if (password === undefined) throw new InputError("password", "is required with 'username'");
-    const deviceId = inputs.optional("device-id") ?? deriveDeviceId(common.repository, controllerUrl);
+    const deviceId = inputs.optional("device-id") ?? deriveDeviceId(repository, controllerUrl);
     if (!UUID_RE.test(deviceId)) throw new InputError("device-id", `must be a UUID, got '${deviceId}'`);
     auth = {
       kind: "password",
@@ -82,20 +144,43 @@ export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; re
   const list = inputs.raw("appliances");
   const appliances = list === undefined ? undefined : parseApplianceList(list);
 
-  const config: AppgateConfig = {
-    operation: "complete-appliance-upgrade",
-    dryRun: common.dryRun,
+  const config: AppgateConnection = {
+    dryRun,
     secrets: auth.kind === "token" ? [auth.token] : [auth.password],
     controllerUrl,
     apiBaseUrl,
     auth,
-    maxUnavailable: inputs.int("max-unavailable", 1, 1, 1000),
-    applianceTimeoutMs: inputs.int("appliance-timeout-minutes", 30, 1, 24 * 60) * 60_000,
   };
   if (caCertificate !== undefined) config.caCertificate = caCertificate;
   if (apiVersion !== undefined) config.apiVersion = apiVersion;
   if (appliances !== undefined) config.appliances = appliances;
   return config;
+}
+
+/** An https:// URL, or a local path; either way the file name must carry the version (appgate-6.5.0-32000-release.img.zip). */
+function parseImage(value: string): UpgradeImage {
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+  let fileName: string;
+  let image: UpgradeImage;
+  if (isUrl) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new InputError("image-url", `is not a valid URL: '${value}'`);
+    }
+    if (url.protocol !== "https:") throw new InputError("image-url", `must be an https:// URL (or a local file path), got '${url.protocol}'`);
+    if (url.username || url.password) throw new InputError("image-url", "must not carry a user name or password");
+    fileName = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+    image = { kind: "url", url: url.href, fileName };
+  } else {
+    fileName = value.split(/[\\/]/).pop() ?? "";
+    image = { kind: "file", path: value, fileName };
+  }
+  if (!/\d+\.\d+\.\d+/.test(fileName) || !/\.img\.zip$/i.test(fileName)) {
+    throw new InputError("image-url", `its file name must carry the version, e.g. appgate-6.5.0-32000-release.img.zip; got '${fileName || value}'`);
+  }
+  return image;
 }
 
 /** https (or loopback http) with no path other than an optional /admin. */

@@ -1,6 +1,6 @@
 import { NAME_PATTERN } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
-import { APPGATE_INPUTS, type AppgateConfig, parseAppgateConfig } from "./appgate.ts";
+import { APPGATE_OPERATION_INPUTS, type AppgateOperationConfig, isAppgateOperation, parseAppgateConfig } from "./appgate.ts";
 import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
 import { type BulkSettings, type InstanceSelection, MAX_INSTANCES_FILE_BYTES, parseBulkSettings, parseSelection } from "./selection-inputs.ts";
 import { ROLLOUT_INPUTS, type RolloutSettings, parseRollout } from "./rollout.ts";
@@ -18,6 +18,8 @@ export const OPERATIONS = [
   "delete-instances",
   "fleet-status",
   "complete-appliance-upgrade",
+  "prepare-appliance-upgrade",
+  "cancel-appliance-upgrade",
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
@@ -85,7 +87,7 @@ export interface FleetStatusConfig extends StateBackedBase {
   to?: VersionRef;
 }
 
-export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredVersionConfig | DeleteInstancesConfig | FleetStatusConfig | AppgateConfig;
+export type Config = PublishVersionConfig | PublishMigrationConfig | SetDesiredVersionConfig | DeleteInstancesConfig | FleetStatusConfig | AppgateOperationConfig;
 
 /** Inputs that only some operations read; setting one for another operation is an error. */
 const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
@@ -94,7 +96,7 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
   "set-desired-version": ["to-version", "from-version", "instances", "instances-file", "instances-query", "all-instances", "concurrency", "shard", "fail-on-error", ...ROLLOUT_INPUTS],
   "delete-instances": ["instances", "instances-file", "instances-query", "all-instances", "danger-data-will-be-deleted-forever", "concurrency", "shard", "fail-on-error"],
   "fleet-status": ["to-version", "instances", "instances-file", "instances-query"],
-  "complete-appliance-upgrade": APPGATE_INPUTS,
+  ...APPGATE_OPERATION_INPUTS,
 };
 
 /** Inputs whose values are secrets: redacted from everything the run writes, from the start. */
@@ -129,14 +131,14 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
   // Refuse inputs that belong to other operations: a typo or a copy-paste slip must not be ignored.
   const own = new Set(OPERATION_INPUTS[operation]);
   const foreign = new Set(Object.values(OPERATION_INPUTS).flat().filter((n) => !own.has(n)));
-  if (operation === "complete-appliance-upgrade") for (const n of STATEBACKED_INPUTS) foreign.add(n);
+  if (isAppgateOperation(operation)) for (const n of STATEBACKED_INPUTS) foreign.add(n);
   if (operation === "delete-instances" && inputs.bool("all-instances", false)) {
     throw new InputError("all-instances", "is refused for delete-instances: name every instance to delete in 'instances' or 'instances-file'");
   }
   inputs.forbid([...foreign], `does not apply to operation '${operation}'`);
 
-  if (operation === "complete-appliance-upgrade") {
-    return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository }));
+  if (isAppgateOperation(operation)) {
+    return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository, operation }));
   }
 
   const base = parseStateBackedBase(inputs, dryRun, workspace);

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import type { AppgateConfig } from "../config/appgate.ts";
 import { isLoopbackHost } from "../config/inputs.ts";
+import type { AppgateClient } from "../appgate/api/client.ts";
 import { isCancelled } from "../runtime/clock.ts";
-import { AppgateClient } from "../appgate/api/client.ts";
 import { explain, messageOf } from "../appgate/api/errors.ts";
 import { preflight, type ResolveHost, resolveWithDns } from "../appgate/run/preflight.ts";
 import type { UpgradePlan } from "../appgate/plan/model.ts";
@@ -18,6 +18,10 @@ import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type Run
 import { runPlan } from "../appgate/run/runner.ts";
 import { appgateVerdict } from "../appgate/verdict.ts";
 import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/run/timings.ts";
+import { backupPrimary, type BackupResult } from "../appgate/run/backup.ts";
+import { initialRecords } from "../appgate/run/records.ts";
+import { controllerClient, defaultBackupPath } from "./appgate-client.ts";
+import { finalVerdict, logPlan } from "./appgate-verdict.ts";
 import type { OperationContext } from "./context.ts";
 
 /** Not user inputs: for tests, the bench and the demo. */
@@ -35,15 +39,7 @@ export async function completeApplianceUpgrade(
   const { logger, clock, signal, report } = ctx;
   const startedAt = clock.now();
   const reportFile = join(ctx.env.tempDir, REPORT_FILE_NAME);
-  const client = new AppgateClient({
-    http: ctx.http,
-    baseUrl: config.apiBaseUrl,
-    auth: config.auth,
-    logger,
-    signal,
-    onToken: (token) => ctx.mask(token),
-    ...(config.apiVersion !== undefined ? { apiVersion: config.apiVersion } : {}),
-  });
+  const client = controllerClient(config, ctx);
 
   let plan: UpgradePlan | undefined;
   const records: ApplianceRecord[] = [];
@@ -52,6 +48,7 @@ export async function completeApplianceUpgrade(
   let error: string | undefined;
   let inMaintenance: string[] = [];
   let apiVersion: number | undefined;
+  let backup: BackupResult | undefined;
 
   try {
     logger.info(`Pre-flight: reading the collective from ${config.controllerUrl.origin}`);
@@ -66,6 +63,7 @@ export async function completeApplianceUpgrade(
       ...(config.appliances !== undefined ? { selection: config.appliances } : {}),
     });
     plan = pre.plan;
+    if (config.backup) await checkBackupApi(client, plan);
     records.push(...initialRecords(plan, config.dryRun));
     publishOutputs(report, records);
     logPlan(plan, logger.info.bind(logger), logger.warning.bind(logger));
@@ -78,7 +76,7 @@ export async function completeApplianceUpgrade(
     }
     if (config.dryRun) {
       result = "dry-run";
-      logger.info("Dry run: nothing was changed");
+      logger.info(`Dry run: nothing was changed${config.backup ? " (the Backup API is enabled; no backup was made)" : ""}`);
       return;
     }
     if (plan.stages.length === 0) {
@@ -87,10 +85,16 @@ export async function completeApplianceUpgrade(
       return;
     }
 
+    if (config.backup && plan.primary) {
+      const file = config.backupPath ?? defaultBackupPath(ctx.env.tempDir, plan.primary.name, clock.now());
+      const deps = { backups: client.backups, clock, signal, logger, timings, timeoutMs: config.applianceTimeoutMs };
+      backup = await backupPrimary(plan.primary, file, deps);
+      report.setOutput("backup-file", backup.file);
+    }
     const byId = new Map(records.map((r) => [r.id, r]));
-    const outcome = await runPlan(plan, byId, { client, clock, signal, logger, timings, applianceTimeoutMs: config.applianceTimeoutMs }, () =>
-      publishOutputs(report, records),
-    );
+    const deps = { client, clock, signal, logger, timings, applianceTimeoutMs: config.applianceTimeoutMs, refreshVersion: () => client.refreshVersion() };
+    const outcome = await runPlan(plan, byId, deps, () => publishOutputs(report, records));
+    apiVersion = client.apiVersion;
     inMaintenance = outcome.inMaintenance;
     if (outcome.stoppedBy !== undefined) stoppedBy = outcome.stoppedBy;
     result = outcome.cancelled ? "cancelled" : records.some((r) => r.outcome === "failed") || stoppedBy ? "failed" : "succeeded";
@@ -122,6 +126,7 @@ export async function completeApplianceUpgrade(
       ...(plan ? { plan } : {}),
       ...(stoppedBy !== undefined ? { stoppedBy } : {}),
       ...(error !== undefined ? { error } : {}),
+      ...(backup !== undefined ? { backup } : {}),
     };
     let written: string | undefined;
     try {
@@ -149,73 +154,15 @@ function publishOutputs(report: RunReport, records: readonly ApplianceRecord[], 
   if (reportFile !== undefined) report.setOutput("report-file", reportFile);
 }
 
-function initialRecords(plan: UpgradePlan, dryRun: boolean): ApplianceRecord[] {
-  const out: ApplianceRecord[] = [];
-  for (const stage of plan.stages) {
-    for (const p of stage.appliances) {
-      const r: ApplianceRecord = {
-        id: p.id,
-        name: p.name,
-        role: p.isPrimary ? `${p.role} (primary)` : p.role,
-        site: p.site,
-        stage: stage.label,
-        targetVersion: p.targetText,
-        outcome: dryRun ? "planned" : "not-started",
-      };
-      if (p.versionBefore !== undefined) r.versionBefore = p.versionBefore;
-      if (p.partitionBefore !== undefined) r.partitionBefore = p.partitionBefore;
-      out.push(r);
-    }
-  }
-  for (const f of plan.failed) out.push({ ...f, outcome: "failed" });
-  for (const s of plan.skipped) {
-    out.push({ ...s, outcome: "skipped" });
-  }
-  return out;
-}
-
-function logPlan(plan: UpgradePlan, info: (m: string) => void, warn: (m: string) => void): void {
-  if (plan.primary) info(`Primary Controller: ${plan.primary.name}`);
-  if (plan.targetVersions.length > 0) info(`Prepared version: ${plan.targetVersions.join(", ")}`);
-  for (const s of plan.skipped) info(`Skipping ${s.name}: ${s.reason}`);
-  for (const f of plan.failed) warn(`${f.name}: ${f.reason}`);
-  for (const w of plan.warnings) warn(w);
-  for (const p of plan.problems) warn(`Pre-flight: ${p}`);
-  info("Plan:");
-  if (plan.maintenance.length > 0) info(`  maintenance mode on: ${plan.maintenance.map((c) => c.name).join(", ")}`);
-  for (const s of plan.stages) info(`  ${s.label}: ${s.appliances.map((a) => a.name).join(", ")}`);
-  if (plan.stages.length === 0) info("  (nothing to complete)");
-}
-
-function finalVerdict(s: RunSummary, ctx: OperationContext): void {
-  const failed = s.records.filter((r) => r.outcome === "failed");
-  const unfinished = s.records.filter((r) => r.outcome === "unfinished");
-  if (unfinished.length > 0) {
-    ctx.report.annotate({
-      level: "warning",
-      title: "Appliances still upgrading",
-      message: `Still under way on the Controller: ${unfinished.map((r) => `${r.name} (${r.lastSeen ?? "unknown"})`).join(", ")}. Run again to resume.`,
-    });
-  }
-  if (s.inMaintenance.length > 0) {
-    ctx.report.annotate({
-      level: "warning",
-      title: "Controllers in maintenance mode",
-      message: `Still in maintenance mode: ${s.inMaintenance.join(", ")}`,
-    });
-  }
-  for (const r of failed) ctx.report.annotate({ level: "error", title: `Appliance ${r.name}`, message: r.reason ?? "failed" });
-  if (s.result === "cancelled") {
-    ctx.report.fail(
-      `Cancelled${unfinished.length > 0 ? `; still under way on the Controller: ${unfinished.map((r) => r.name).join(", ")} (run again to resume)` : ""}`,
+/** With backup on, the Backup API must be enabled in the global settings: the action never changes them. */
+async function checkBackupApi(client: AppgateClient, plan: UpgradePlan): Promise<void> {
+  const enabled = await client.backups.apiEnabled({ retry: "idempotent" });
+  if (enabled === false) {
+    plan.problems.push(
+      "backup: the Backup API is disabled in the collective's global settings, so the primary Controller cannot be backed up first. " +
+        "Enable it (admin UI: System > Settings > Backup API, or `sdpctl appliance backup api`; it also sets the backup passphrase), or set backup: false to go without",
     );
-  } else if (s.error !== undefined) {
-    ctx.report.fail(s.error);
-  } else if (failed.length > 0) {
-    ctx.report.fail(
-      `${failed.length} appliance(s) failed: ${failed.map((r) => `${r.name} (${r.reason ?? "failed"})`).join("; ")}${s.stoppedBy ? `. Stopped: ${s.stoppedBy}` : ""}`,
-    );
-  } else if (s.result === "failed") {
-    ctx.report.fail(s.stoppedBy ?? "The upgrade did not finish");
+  } else if (enabled === undefined) {
+    plan.warnings.push("backup: the global settings do not say whether the Backup API is enabled; trying anyway");
   }
 }

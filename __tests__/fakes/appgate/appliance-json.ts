@@ -57,6 +57,7 @@ export function statusJson(s: ApplianceState, t: number, onNotBusy: () => void):
     status,
     state,
     applianceVersion: s.version,
+    disk: s.spec.disk ?? 40,
     numberOfSessions: 0,
     details,
   };
@@ -75,7 +76,7 @@ export function applianceJson(s: ApplianceState, index: number, peer: number, pr
     id: s.id,
     name: s.spec.name,
     notes: "",
-    tags: [],
+    tags: s.spec.tags ?? [],
     activated: s.spec.activated ?? true,
     pendingCertificateRenewal: false,
     version: peer,

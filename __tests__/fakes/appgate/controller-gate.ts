@@ -34,7 +34,7 @@ export function gate(ex: Exchange, st: ControllerState, path: string, t: number)
     version(ex, st);
     return true;
   }
-  const m = /^application\/vnd\.appgate\.peer-v(\d+)\+json$/.exec(ex.headers.accept ?? "");
+  const m = /^application\/vnd\.appgate\.peer-v(\d+)\+(?:json|gpg)$/.exec(ex.headers.accept ?? "");
   const asked = m ? Number(m[1]) : undefined;
   if (asked === undefined || asked < st.lowest || asked > st.peer) {
     st.refusals.notAcceptable++;

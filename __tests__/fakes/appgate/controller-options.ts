@@ -36,6 +36,20 @@ export interface FakeControllerOptions {
   dropCompleteAnswer?: string[];
   /** Tokens issued before the primary's reboot are refused after it. */
   primaryRebootRevokesTokens?: boolean;
+  /** The Backup API's switch in the global settings (default true). */
+  backupApiEnabled?: boolean;
+  /** A backup is `processing` this long… (default 30 ms) */
+  backupMs?: number;
+  /** …and ends with result `failure` when set. */
+  backupFails?: boolean;
+  /** Size of the backup file (default 300,000 bytes). */
+  backupBytes?: number;
+  /** These backup download requests (1 = the first) have their connection dropped before any answer. */
+  dropBackupDownloads?: number[];
+  /** After the primary Controller's reboot into its new version, its API version range becomes this. */
+  apiVersionAfterPrimaryUpgrade?: { peer: number; lowest: number };
+  /** A prepare downloads, then verifies, for this long in all (default 100 ms). */
+  prepareMs?: number;
   /** Serve HTTPS with this key and certificate (see tls-fixture.ts). */
   tls?: { key: string; cert: string };
   hooks?: {
@@ -52,13 +66,28 @@ export interface RequestRecord {
   method: string;
   /** Path and query as sent. */
   path: string;
+  /** The Accept header. */
+  accept: string;
   /** 0 = no answer (connection dropped, or held until the client gave up). */
   status: number;
 }
 
 export interface FakeEvent {
   at: number;
-  type: "complete" | "switch-partition" | "maintenance" | "maintenance-done" | "not-busy" | "cancel" | "login" | "refused";
+  type:
+    | "complete"
+    | "switch-partition"
+    | "maintenance"
+    | "maintenance-done"
+    | "not-busy"
+    | "cancel"
+    | "login"
+    | "refused"
+    | "backup"
+    | "backup-download"
+    | "prepare"
+    | "file-upload"
+    | "file-delete";
   appliance?: string;
   detail?: string;
 }
@@ -101,6 +130,14 @@ export interface FakeController {
   idOf(name: string): string;
   /** Install + reboot + ready lag (+ maintenance-off change and busy time for other Controllers). */
   nominalDurationMs(name: string): number;
+  /** The backup file's bytes, as the Backup API serves them. */
+  backupContent(): Buffer;
+  /** Files held by the Controller (Files API). */
+  files(): Map<string, Buffer>;
+  /** Most appliances preparing (downloading or verifying) at the same moment. */
+  maxConcurrentPreparing(): number;
+  /** The API version range now. */
+  apiVersions(): { peer: number; lowest: number };
   /** Requests answered 406 / 401 (strictness checks). */
   refusals: { notAcceptable: number; unauthorized: number };
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FakeController, FakeControllerOptions, FakeEvent } from "./controller-options.ts";
+import { advancePrepare } from "./prepare-lifecycle.ts";
 import { advance, type ApplianceState, DEFAULT_TARGET_IMAGE, type DownWindow, newAppliance, startInstall } from "./fake-appliance.ts";
 
 export const FAKE_USERNAME = "api-admin";
@@ -24,8 +25,8 @@ export interface Change {
 export class ControllerState {
   readonly o: FakeControllerOptions;
   readonly now: () => number;
-  readonly peer: number;
-  readonly lowest: number;
+  peer: number;
+  lowest: number;
   readonly username: string;
   readonly password: string;
   readonly providerName: string;
@@ -50,6 +51,14 @@ export class ControllerState {
   hangLeft = 0;
   /** The public API (for hooks), set once it exists. */
   api!: FakeController;
+  /** Backups started (Backup API), by id. */
+  readonly backups = new Map<string, { applianceId: string; startedAt: number }>();
+  readonly backupContent: Buffer;
+  /** Backup download requests so far (to drop chosen ones). */
+  backupDownloads = 0;
+  /** Files held (Files API). */
+  readonly files = new Map<string, Buffer>();
+  readonly prepareWindows: DownWindow[] = [];
 
   constructor(o: FakeControllerOptions) {
     this.o = o;
@@ -75,6 +84,7 @@ export class ControllerState {
     this.states = o.appliances.map((spec) => newAppliance(spec, defaults, t));
     for (const s of this.states) if (s.window) this.windows.push(s.window);
     this.primary = this.states.find((s) => s.spec.primary);
+    this.backupContent = pseudoRandomBytes(o.backupBytes ?? 300_000);
   }
 
   byId(id: string): ApplianceState | undefined {
@@ -93,12 +103,17 @@ export class ControllerState {
       if (s === this.primary && this.o.primaryRebootRevokesTokens) {
         for (const [tok, exp] of this.tokens) if (exp !== Infinity) this.tokens.delete(tok);
       }
+      if (s === this.primary && this.o.apiVersionAfterPrimaryUpgrade && !s.spec.bootsOldPartition) {
+        this.peer = this.o.apiVersionAfterPrimaryUpgrade.peer;
+        this.lowest = this.o.apiVersionAfterPrimaryUpgrade.lowest;
+      }
     };
   }
 
   /** Moves one appliance's lifecycle forward to now. */
   advanceOne(s: ApplianceState, t = this.now()): void {
     advance(s, t, this.onReboot(s));
+    advancePrepare(s, t);
   }
 
   install(s: ApplianceState, t: number, switchPartition: boolean): void {
@@ -136,4 +151,17 @@ export class ControllerState {
     this.issuedTokens.push(token);
     return token;
   }
+}
+
+/** The same bytes for the same size, every run (a stand-in for a GPG file). */
+function pseudoRandomBytes(n: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = 0x2545f491;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
 }

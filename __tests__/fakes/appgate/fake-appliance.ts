@@ -48,6 +48,11 @@ export interface FakeApplianceSpec {
   failInstall?: boolean;
   offline?: boolean;
   activated?: boolean;
+  /** Disk use in percent in the status list (default 40). */
+  disk?: number;
+  tags?: string[];
+  /** A prepare ends with upgrade status `failed`. */
+  failPrepare?: boolean;
 }
 
 export type Phase =
@@ -90,6 +95,8 @@ export interface ApplianceState {
   rebootMs: number;
   readyLagMs: number;
   window?: DownWindow;
+  /** A prepare under way: started → downloading → verifying → ready (or failed). */
+  prepare?: { since: number; ms: number; image: string; window: DownWindow };
 }
 
 export interface FleetDefaults {

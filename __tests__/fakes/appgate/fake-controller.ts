@@ -33,13 +33,15 @@ import { applianceRoutes } from "./appliance-routes.ts";
 import { fail } from "./answers.ts";
 import { dispatch, type Route } from "./routes.ts";
 import { upgradeRoutes } from "./upgrade-routes.ts";
+import { backupRoutes } from "./backup-routes.ts";
+import { fileRoutes } from "./files-routes.ts";
 
 export { DEFAULT_TARGET_IMAGE, DEFAULT_VERSION, stableId } from "./fake-appliance.ts";
 export type { DownWindow, FakeApplianceSpec, FakeRole, InitialUpgrade } from "./fake-appliance.ts";
 export type { FakeApplianceView, FakeController, FakeControllerOptions, FakeEvent, RequestRecord } from "./controller-options.ts";
 export { FAKE_PASSWORD, FAKE_USERNAME } from "./controller-state.ts";
 
-const ROUTES: readonly Route[] = [...applianceRoutes, ...upgradeRoutes];
+const ROUTES: readonly Route[] = [...applianceRoutes, ...upgradeRoutes, ...backupRoutes, ...fileRoutes];
 
 export async function startFakeController(o: FakeControllerOptions): Promise<FakeController> {
   const st = new ControllerState(o);
@@ -48,7 +50,7 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
     now: st.now,
     keepAliveTimeoutMs: 5_000,
     ...(o.tls ? { tls: o.tls } : {}),
-    record: (r) => requests.push({ at: r.at, method: r.method, path: r.path + r.query, status: r.status }),
+    record: (r) => requests.push({ at: r.at, method: r.method, path: r.path + r.query, accept: String(r.headers.accept ?? ""), status: r.status }),
     handle: async (ex) => {
       const t = st.advanceAll();
       if (!ex.path.startsWith("/admin/")) return void fail(ex, 404, "not_found", "not under /admin");
@@ -114,6 +116,14 @@ export async function startFakeController(o: FakeControllerOptions): Promise<Fak
       return s.installMs + s.rebootMs + s.readyLagMs + extra;
     },
     refusals: st.refusals,
+    backupContent: () => st.backupContent,
+    files: () => st.files,
+    maxConcurrentPreparing() {
+      st.advanceAll();
+      const ws = st.prepareWindows;
+      return Math.max(0, ...ws.map((w) => ws.filter((x) => x.start <= w.start && (x.end === undefined || x.end > w.start)).length));
+    },
+    apiVersions: () => ({ peer: st.peer, lowest: st.lowest }),
   };
   st.api = api;
   return api;

@@ -24,6 +24,7 @@ export const FAST_TIMINGS: UpgradeTimings = {
   heartbeatMs: 10_000,
   changeAttempts: 3,
   lostAnswerReads: 3,
+  backupChunkBytes: 64 * 1024,
 };
 
 export function testConfig(fake: FakeController, overrides: Partial<AppgateConfig> = {}): AppgateConfig {
@@ -37,6 +38,7 @@ export function testConfig(fake: FakeController, overrides: Partial<AppgateConfi
     auth: { kind: "password", username: FAKE_USERNAME, password: FAKE_PASSWORD, providerName: "local", deviceId: TEST_DEVICE_ID },
     maxUnavailable: 1,
     applianceTimeoutMs: 30_000,
+    backup: false,
     ...overrides,
   };
 }

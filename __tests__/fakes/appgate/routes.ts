@@ -25,6 +25,8 @@ export interface Route {
   /** Matched against the path after /admin. */
   path: RegExp;
   handle: (c: RouteCall) => void | Promise<void>;
+  /** The route answers binary (Accept …+gpg, as a backup download); every other route wants …+json. */
+  gpg?: boolean;
 }
 
 /** A route on the collection (GET /appliances, /appliances/status, …). */
@@ -33,10 +35,11 @@ export function route(method: string, path: RegExp, handle: (c: RouteCall) => vo
 }
 
 /** A route under /appliances/{id}: `sub` is the rest of the path (e.g. /upgrade/complete). */
-export function applianceRoute(method: string, sub: string, handle: (c: ApplianceCall) => void | Promise<void>): Route {
+export function applianceRoute(method: string, sub: string, handle: (c: ApplianceCall) => void | Promise<void>, opts: { gpg?: boolean } = {}): Route {
   const pattern = sub.replace(/\{[a-zA-Z]+\}/g, "([^/]+)");
   return {
     method,
+    ...opts,
     path: new RegExp(`^/appliances/([^/]+)${pattern}$`),
     handle: (c) => {
       const [id, ...rest] = c.params;
@@ -56,6 +59,12 @@ export async function dispatch(routes: readonly Route[], ex: Exchange, st: Contr
     if (r.method !== ex.method) continue;
     const m = r.path.exec(path);
     if (m) {
+      const gpg = /\+gpg$/.test(ex.headers.accept ?? "");
+      if (gpg !== (r.gpg === true)) {
+        st.refusals.notAcceptable++;
+        fail(ex, 406, "not_acceptable", `${ex.method} ${path} wants Accept application/vnd.appgate.peer-v<N>+${r.gpg ? "gpg" : "json"}`);
+        return;
+      }
       await r.handle({ ex, st, params: m.slice(1), t });
       return;
     }

@@ -5,6 +5,7 @@
  */
 import { fail, jsonBody, reply } from "./answers.ts";
 import { isDown, readUpgradeStatus, startLag, startReboot } from "./fake-appliance.ts";
+import { startPrepare } from "./prepare-lifecycle.ts";
 import { applianceRoute, type Route } from "./routes.ts";
 
 const notAnswering = (name: string): [number, string, string] => [502, "bad_gateway", `${name} does not answer`];
@@ -58,5 +59,32 @@ export const upgradeRoutes: Route[] = [
     startLag(s, before);
     st.events.push({ at: t, type: "switch-partition", appliance: s.spec.name });
     reply(ex, st.peer, 202, { id: st.newChange(s.id, t + s.rebootMs) }, "appliance/json");
+  }),
+
+  applianceRoute("POST", "/upgrade/prepare", ({ ex, st, s, t }) => {
+    const body = jsonBody(ex);
+    if (!body) return;
+    if (typeof body.imageUrl !== "string" || body.imageUrl === "") {
+      return void fail(ex, 422, "validation_error", "Request validation failed", { errors: [{ field: "imageUrl", message: "may not be null" }] });
+    }
+    if (isDown(s)) return void fail(ex, ...notAnswering(s.spec.name));
+    if (s.upgradeStatus !== "idle" && s.upgradeStatus !== "failed") {
+      return void fail(ex, 412, "appliance_state_error", `upgrade status is ${s.upgradeStatus}; prepare needs idle or failed`);
+    }
+    const url = new URL(body.imageUrl);
+    const image = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+    if (!["http:", "https:", "controller:"].includes(url.protocol) || image === "") {
+      return void fail(ex, 422, "validation_error", "imageUrl must be an http(s):// or controller:// URL naming a file");
+    }
+    if (url.protocol === "controller:") {
+      const primary = st.primary;
+      const expected = primary ? `${primary.spec.name}.example.test:443` : "";
+      if (url.host !== expected || !st.files.has(image)) {
+        return void fail(ex, 422, "validation_error", `imageUrl ${body.imageUrl}: no such file on the Controller (${expected})`);
+      }
+    }
+    st.prepareWindows.push(startPrepare(s, t, st.o.prepareMs ?? 100, image));
+    st.events.push({ at: t, type: "prepare", appliance: s.spec.name, detail: body.imageUrl });
+    reply(ex, st.peer, 202, { id: st.newChange(s.id, t) }, "appliance/json");
   }),
 ];

@@ -4,6 +4,7 @@
  */
 import {
   type ApplianceInfo,
+  type ApplianceRef,
   type ApplianceLiveStatus,
   type ChangeStatus,
   changeIdOf,
@@ -14,16 +15,14 @@ import {
   toUpgradeStatus,
   type UpgradeStatus,
 } from "./wire.ts";
+import { BackupEndpoints } from "./backup.ts";
+import { FileEndpoints } from "./files.ts";
 import { ControllerSession, type RequestOptions, type SessionOptions } from "./session.ts";
 
 export type { RequestOptions } from "./session.ts";
 export type AppgateClientOptions = SessionOptions;
 
-/** One appliance as a call names it: its id for the path, its name for messages. */
-export interface ApplianceRef {
-  id: string;
-  name: string;
-}
+export type { ApplianceRef } from "./wire.ts";
 
 /**
  * The Controller endpoints the upgrade logic uses, one typed method each (the paths live here
@@ -46,11 +45,31 @@ export interface ControllerApi {
   change(a: ApplianceRef, changeId: string, about: string, o?: RequestOptions): Promise<ChangeStatus>;
 }
 
-export class AppgateClient implements ControllerApi {
+/** Preparing and cancelling upgrades (prepare-appliance-upgrade, cancel-appliance-upgrade). */
+export interface PrepareApi {
+  upgradeStatus(a: ApplianceRef, o?: RequestOptions): Promise<UpgradeStatus>;
+  /** POST /appliances/{id}/upgrade/prepare `{imageUrl}`; only when idle or failed. */
+  prepareUpgrade(a: ApplianceRef, imageUrl: string, o?: RequestOptions): Promise<string | undefined>;
+  /** DELETE /appliances/{id}/upgrade; refused while installing. */
+  cancelUpgrade(a: ApplianceRef, o?: RequestOptions): Promise<string | undefined>;
+}
+
+export class AppgateClient implements ControllerApi, PrepareApi {
   private readonly session: ControllerSession;
+  /** The Backup API and the setting that enables it. */
+  readonly backups: BackupEndpoints;
+  /** Files held by the Controller that answers. */
+  readonly files: FileEndpoints;
 
   constructor(opts: AppgateClientOptions) {
     this.session = new ControllerSession(opts);
+    this.backups = new BackupEndpoints(this.session);
+    this.files = new FileEndpoints(this.session);
+  }
+
+  /** Reads the API version again and uses it from then on (after the primary Controller's upgrade). */
+  refreshVersion(): Promise<number> {
+    return this.session.refreshVersion();
   }
 
   /** Settles the API version (GET /version unless given) and signs in. */
@@ -103,6 +122,14 @@ export class AppgateClient implements ControllerApi {
   async setMaintenance(a: ApplianceRef, enabled: boolean, o: RequestOptions = {}): Promise<string | undefined> {
     const what = `turning maintenance mode ${enabled ? "on" : "off"} for ${a.name}`;
     return changeIdOf(await this.session.call("POST", `${appliancePath(a)}/maintenance`, { ...o, body: { enabled }, what }));
+  }
+
+  async prepareUpgrade(a: ApplianceRef, imageUrl: string, o: RequestOptions = {}): Promise<string | undefined> {
+    return changeIdOf(await this.session.call("POST", `${appliancePath(a)}/upgrade/prepare`, { ...o, body: { imageUrl }, what: `preparing the upgrade of ${a.name}` }));
+  }
+
+  async cancelUpgrade(a: ApplianceRef, o: RequestOptions = {}): Promise<string | undefined> {
+    return changeIdOf(await this.session.call("DELETE", `${appliancePath(a)}/upgrade`, { ...o, what: `cancelling the upgrade of ${a.name}` }));
   }
 
   async change(a: ApplianceRef, changeId: string, about: string, o: RequestOptions = {}): Promise<ChangeStatus> {

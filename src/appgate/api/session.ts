@@ -38,6 +38,12 @@ export interface RequestOptions {
 export interface CallOptions extends RequestOptions {
   /** JSON body. */
   body?: unknown;
+  /** A body sent as is (a multipart upload), instead of `body`. */
+  raw?: { contentType: string; body: Buffer };
+  /** The Accept type's suffix: `json` (default) or `gpg` (a backup download). */
+  accept?: "json" | "gpg";
+  /** More headers (e.g. Range). */
+  headers?: Record<string, string>;
   /** What the call does, for error messages ("reading the upgrade status of gw-1"). */
   what: string;
 }
@@ -50,6 +56,7 @@ export class ControllerSession {
   private readonly signal: AbortSignal | undefined;
   private readonly onToken: ((token: string) => void) | undefined;
   private version: number | undefined;
+  private readonly fixedVersion: boolean;
   private token: string | undefined;
   private generation = 0;
   private loggingIn: Promise<void> | undefined;
@@ -64,6 +71,7 @@ export class ControllerSession {
     this.signal = opts.signal;
     this.onToken = opts.onToken;
     this.version = opts.apiVersion;
+    this.fixedVersion = opts.apiVersion !== undefined;
     if (opts.auth.kind === "token") this.token = opts.auth.token;
   }
 
@@ -75,26 +83,53 @@ export class ControllerSession {
   /** Settles the API version (GET /version unless given) and signs in. */
   async connect(): Promise<void> {
     if (this.version === undefined) {
-      const res = await this.http.request({
-        method: "GET",
-        url: `${this.base}/version`,
-        headers: { Accept: "application/json" },
-        retry: "idempotent",
-        ...this.sig(),
-      });
-      if (res.status !== 200) throw apiError("reading the API version (GET /version)", res);
-      const peer = (parseJson(res, "reading the API version") as { peerVersion?: unknown } | undefined)?.peerVersion;
-      if (typeof peer !== "number" || !Number.isInteger(peer)) {
-        throw new Error("reading the API version (GET /version): the answer has no peerVersion; set api-version");
-      }
-      this.version = peer;
-      this.logger.info(`Controller peer API version: ${peer}`);
+      this.version = await this.readVersion();
+      this.logger.info(`Controller peer API version: ${this.version}`);
     }
     if (this.auth.kind === "password") await this.login();
   }
 
+  /**
+   * Reads the API version again (after the primary Controller's upgrade it may have changed, as
+   * sdpctl knows) and uses it from then on; returns it. A version given as api-version is kept.
+   */
+  async refreshVersion(): Promise<number> {
+    if (this.fixedVersion) return this.apiVersion;
+    const before = this.version;
+    this.version = await this.readVersion();
+    if (before !== this.version) this.logger.info(`Controller peer API version is now ${this.version} (was ${before ?? "unknown"})`);
+    return this.version;
+  }
+
+  private async readVersion(): Promise<number> {
+    const res = await this.http.request({
+      method: "GET",
+      url: `${this.base}/version`,
+      headers: { Accept: "application/json" },
+      retry: "idempotent",
+      ...this.sig(),
+    });
+    if (res.status === 503) throw new MisroutedError("reading the API version (GET /version)");
+    if (res.status !== 200) throw apiError("reading the API version (GET /version)", res);
+    const peer = (parseJson(res, "reading the API version") as { peerVersion?: unknown } | undefined)?.peerVersion;
+    if (typeof peer !== "number" || !Number.isInteger(peer)) {
+      throw new Error("reading the API version (GET /version): the answer has no peerVersion; set api-version");
+    }
+    return peer;
+  }
+
   /** One call of the admin API: a 401 signs in again (once), a 503 is a misroute, a non-2xx an AppgateApiError; the JSON answer. */
   async call(method: HttpMethod, path: string, opts: CallOptions): Promise<unknown> {
+    const res = await this.exchange(method, path, opts);
+    if (res.status < 200 || res.status >= 300) throw apiError(opts.what, res);
+    return parseJson(res, opts.what);
+  }
+
+  /**
+   * One call whose answer the caller reads itself (a binary download, a 206): sign-in, 401, 503
+   * and 406 are handled as for call(); any other status is returned.
+   */
+  async exchange(method: HttpMethod, path: string, opts: CallOptions): Promise<HttpResponse> {
     if (this.token === undefined) await this.relogin(this.generation);
     const generation = this.generation;
     let res = await this.once(method, path, opts);
@@ -113,17 +148,20 @@ export class ControllerSession {
     if (res.status === 406) {
       throw new AppgateApiError(opts.what, 406, errorMessageOf(safeJson(res)).id, `API version ${this.version} not accepted; set api-version`);
     }
-    if (res.status < 200 || res.status >= 300) throw apiError(opts.what, res);
-    return parseJson(res, opts.what);
+    return res;
   }
 
   private once(method: HttpMethod, path: string, opts: CallOptions): Promise<HttpResponse> {
     const headers: Record<string, string> = {
-      Accept: `application/vnd.appgate.peer-v${this.apiVersion}+json`,
+      Accept: `application/vnd.appgate.peer-v${this.apiVersion}+${opts.accept ?? "json"}`,
       Authorization: `Bearer ${this.token ?? ""}`,
+      ...opts.headers,
     };
-    let body: string | undefined;
-    if (opts.body !== undefined) {
+    let body: string | Buffer | undefined;
+    if (opts.raw !== undefined) {
+      headers["Content-Type"] = opts.raw.contentType;
+      body = opts.raw.body;
+    } else if (opts.body !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(opts.body);
     }
@@ -212,7 +250,7 @@ function parseJson(res: HttpResponse, what: string): unknown {
   }
 }
 
-function apiError(what: string, res: HttpResponse): AppgateApiError {
+export function apiError(what: string, res: HttpResponse): AppgateApiError {
   const e = errorMessageOf(safeJson(res));
   return new AppgateApiError(what, res.status, e.id, e.message);
 }

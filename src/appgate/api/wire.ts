@@ -22,6 +22,12 @@ export const ROLE_LABELS: Record<Role, string> = {
   metricsAggregator: "MetricsAggregator",
 };
 
+/** One appliance as a call names it: its id for the path, its name for messages. */
+export interface ApplianceRef {
+  id: string;
+  name: string;
+}
+
 /** GET /appliances item. */
 export interface ApplianceInfo {
   id: string;
@@ -34,6 +40,11 @@ export interface ApplianceInfo {
   roles: Role[];
   /** Virtual IPs configured on the appliance's NICs (IPv4 and IPv6). */
   virtualIps: string[];
+  /** Tags (an auto-scale template is tagged `template`). */
+  tags: string[];
+  /** The hostname other appliances reach it by (`hostname`), and its client interface's HTTPS port. */
+  peerHostname?: string;
+  peerPort?: number;
 }
 
 /** GET /appliances/status item. */
@@ -46,6 +57,8 @@ export interface ApplianceLiveStatus {
   applianceVersion?: string;
   volumeNumber?: number;
   maintenanceMode?: boolean;
+  /** Disk use in percent. */
+  disk?: number;
 }
 
 export interface ChangeStatus {
@@ -90,11 +103,16 @@ export function toApplianceInfo(raw: unknown): ApplianceInfo | undefined {
       if (vip) virtualIps.push(vip.toLowerCase());
     }
   }
-  const info: ApplianceInfo = { id, name, activated: a.activated !== false, roles, virtualIps };
+  const tags = arr(a.tags).filter((t): t is string => typeof t === "string");
+  const info: ApplianceInfo = { id, name, activated: a.activated !== false, roles, virtualIps, tags };
   const site = str(a.site);
   if (site !== undefined) info.siteId = site;
   const siteName = str(a.siteName);
   if (siteName !== undefined) info.siteName = siteName;
+  const peer = str(a.hostname);
+  if (peer !== undefined) info.peerHostname = peer;
+  const port = obj(a.clientInterface).httpsPort;
+  if (typeof port === "number") info.peerPort = port;
   const admin = str(obj(a.adminInterface).hostname);
   if (admin !== undefined) info.adminHostname = admin;
   return info;
@@ -115,6 +133,8 @@ export function toLiveStatus(raw: unknown): ApplianceLiveStatus | undefined {
   if (typeof details.volumeNumber === "number") s.volumeNumber = details.volumeNumber;
   const maintenance = obj(obj(details.roles).controller).maintenanceMode;
   if (typeof maintenance === "boolean") s.maintenanceMode = maintenance;
+  const disk = typeof a.disk === "number" ? a.disk : obj(details.disk).percent;
+  if (typeof disk === "number" && Number.isFinite(disk)) s.disk = disk;
   return s;
 }
 

@@ -8,6 +8,7 @@
 import { type FleetAppliance, isController, isOnline } from "./fleet.ts";
 import { checkControllers, checkNothingToDo, checkPrimary, warnOfflineNeighbours } from "./checks.ts";
 import { type ApplianceFacts, byName, type PlannedAppliance, type PlanInput, roleLabel, type Targets, type UpgradePlan } from "./model.ts";
+import { autoScaled, diskWarnings, versionJumpProblem } from "./safety.ts";
 import { buildStages } from "./stages.ts";
 import { type ApplianceVersion, compareVersions, formatVersion, parseVersion, sameVersion, versionFromImageName } from "./version.ts";
 
@@ -64,6 +65,7 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
       );
     }
   }
+  plan.warnings.push(...diskWarnings(all.filter((a) => !autoScaled(a))));
   checkControllers(all, planned, plan);
   warnOfflineNeighbours(all, planned, plan);
   buildStages(plan, planned, all, input.maxUnavailable);
@@ -111,6 +113,8 @@ interface ClassifyContext {
 function classify(a: FleetAppliance, ctx: ClassifyContext): Classified {
   const skip = (reason: string, extra: { alreadyUpgraded?: boolean; warning?: string } = {}): Classified => ({ kind: "skipped", reason, ...extra });
   if (ctx.selected && !ctx.selected.has(a.info.id)) return skip("not in the appliances input");
+  const scaled = autoScaled(a);
+  if (scaled) return skip(`${scaled}: left out`, { warning: `${a.info.name} is ${scaled}: left out, as sdpctl does` });
   if (!a.info.activated) return skip("not activated");
   if (!isOnline(a)) return skip(`offline (status ${a.live?.status ?? "unknown"})`);
   if (a.upgradeError !== undefined || a.upgrade === undefined) return skip(`upgrade status could not be read: ${a.upgradeError ?? "no answer"}`);
@@ -132,6 +136,8 @@ function classify(a: FleetAppliance, ctx: ClassifyContext): Classified {
       const target = versionFromImageName(details);
       if (!target) return skip(`prepared image '${details}' names no version`);
       if (current && sameVersion(current, target)) return skip(`already runs ${formatVersion(target)}, the prepared version`, { alreadyUpgraded: true });
+      const jump = versionJumpProblem(a.info.name, current, target);
+      if (jump) return { kind: "failed", reason: "prepared version is more than two minor versions ahead", problem: jump };
       return { kind: "planned", planned: { ...base, action: "complete", target, targetText: details } };
     }
     case "installing":

@@ -24,10 +24,15 @@ export interface RunOutcome {
   inMaintenance: string[];
 }
 
+export interface RunDeps extends UpgradeOneDeps {
+  /** Reads the API version again once the primary Controller is upgraded (it may have changed). */
+  refreshVersion?: () => Promise<number>;
+}
+
 export async function runPlan(
   plan: UpgradePlan,
   records: ReadonlyMap<string, ApplianceRecord>,
-  d: UpgradeOneDeps,
+  d: RunDeps,
   onChange: () => void,
 ): Promise<RunOutcome> {
   const out: RunOutcome = { cancelled: false, inMaintenance: [] };
@@ -90,6 +95,14 @@ export async function runPlan(
     }
     const fatal = results.find((r) => r.fatal)?.fatal;
     if (fatal instanceof MisroutedError) misrouted ??= fatal;
+    if (stage.kind === "primary" && !fatal && rec(stage.appliances[0]!.id).outcome === "upgraded" && d.refreshVersion) {
+      try {
+        await d.refreshVersion();
+      } catch (err) {
+        if (isCancelled(err, d.signal)) out.cancelled = true;
+        else out.stoppedBy = `reading the API version again after the primary Controller's upgrade: ${messageOf(err)}`;
+      }
+    }
     const failed = stage.appliances.filter((p) => rec(p.id).outcome === "failed").map((p) => p.name);
     if (results.some((r) => r.cancelled) || d.signal.aborted) out.cancelled = true;
     if (fatal) out.stoppedBy = messageOf(fatal);
@@ -99,7 +112,7 @@ export async function runPlan(
   if (misrouted && putIn.size > 0 && !d.signal.aborted) {
     const back = await leaveMaintenanceAgain([...putIn.values()], d);
     for (const name of back.restored) maintained.delete(name);
-    out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name), back);
+    out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name).sort(), back);
     onChange();
   }
   out.inMaintenance = [...maintained].sort();
@@ -108,7 +121,7 @@ export async function runPlan(
 
 /** Turns maintenance mode off on Controllers this run put into it; says which ones it could not reach. */
 async function leaveMaintenanceAgain(ctrls: readonly PlannedAppliance[], d: UpgradeOneDeps): Promise<{ restored: string[]; unreached: string[] }> {
-  d.logger.warning(`Turning maintenance mode off again on ${ctrls.map((c) => c.name).join(", ")} (this run put them into it)`);
+  d.logger.warning(`Turning maintenance mode off again on ${ctrls.map((c) => c.name).sort().join(", ")} (this run put them into it)`);
   const results = await Promise.all(
     ctrls.map(async (c) => {
       try {

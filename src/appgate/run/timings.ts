@@ -18,6 +18,8 @@ export interface UpgradeTimings {
    * again to the primary Controller, which is waited on instead.
    */
   lostAnswerReads: number;
+  /** A backup is downloaded in ranges of this many bytes (a dropped connection costs one range at most). */
+  backupChunkBytes: number;
 }
 
 export const DEFAULT_TIMINGS: UpgradeTimings = {
@@ -27,6 +29,7 @@ export const DEFAULT_TIMINGS: UpgradeTimings = {
   heartbeatMs: 60_000,
   changeAttempts: 3,
   lostAnswerReads: 3,
+  backupChunkBytes: 4 * 1024 * 1024,
 };
 
 /** The longest a status-list read's timeout grows to, as a multiple of requestTimeoutMs. */

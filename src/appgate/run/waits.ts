@@ -62,7 +62,7 @@ function refusedWhileChanging(err: unknown): string | undefined {
 export type Reached<T> = { ok: true; value: T } | { ok: false; seen: string };
 
 /** Makes one call; an expected "not reachable now" becomes `{ ok: false }`, anything else is thrown. */
-export async function reach<T>(d: OpsDeps, call: () => Promise<T>, alsoUnreachable?: (err: unknown) => string | undefined): Promise<Reached<T>> {
+export async function reach<T>(d: Pick<OpsDeps, "signal">, call: () => Promise<T>, alsoUnreachable?: (err: unknown) => string | undefined): Promise<Reached<T>> {
   try {
     return { ok: true, value: await call() };
   } catch (err) {
@@ -73,7 +73,7 @@ export async function reach<T>(d: OpsDeps, call: () => Promise<T>, alsoUnreachab
   }
 }
 
-function progress(d: OpsDeps, t: Target): (seen: string, sinceMs: number) => void {
+function progress(d: Pick<OpsDeps, "logger">, t: Target): (seen: string, sinceMs: number) => void {
   return (seen, sinceMs) => {
     t.onSeen?.(seen);
     d.logger.info(sinceMs === 0 ? `${t.name}: ${seen}` : `${t.name}: still ${seen} (${formatDuration(sinceMs)})`);
@@ -81,7 +81,7 @@ function progress(d: OpsDeps, t: Target): (seen: string, sinceMs: number) => voi
 }
 
 /** Poll options for one appliance: the run's backoff and heartbeat, the appliance's deadline. */
-export function pollOptions(d: OpsDeps, t: Target, awaiting: string, delayFirst = false): PollOptions {
+export function pollOptions(d: Omit<OpsDeps, "client">, t: Target, awaiting: string, delayFirst = false): PollOptions {
   return {
     clock: d.clock,
     signal: d.signal,

@@ -1,0 +1,123 @@
+/**
+ * prepare-appliance-upgrade: have appliances download and verify an upgrade image (ready for
+ * complete-appliance-upgrade), at most `prepare-concurrency` at once. The image is an https://
+ * URL the appliances fetch, or a local file uploaded once to the Controller's Files API and
+ * prepared from `controller://<peer hostname>:<port>/<file>`.
+ */
+import { open, stat } from "node:fs/promises";
+import type { AppgateClient } from "../appgate/api/client.ts";
+import { isController } from "../appgate/plan/fleet.ts";
+import type { FleetAppliance } from "../appgate/plan/fleet.ts";
+import { planPrepare } from "../appgate/plan/prepare-plan.ts";
+import { formatVersion, versionFromImageName } from "../appgate/plan/version.ts";
+import { prepareAll } from "../appgate/run/prepare.ts";
+import type { UpgradeTimings } from "../appgate/run/timings.ts";
+import type { PrepareConfig } from "../config/appgate.ts";
+import { InputError } from "../config/inputs.ts";
+import { fileProblem } from "../runtime/file-problem.ts";
+import { outcomeNames, runLifecycle } from "./appgate-lifecycle.ts";
+import type { OperationContext } from "./context.ts";
+
+/** A local image larger than this is refused (it is read whole before the upload). */
+export const MAX_IMAGE_BYTES = 2 * 1024 ** 3 - 1;
+
+export async function prepareApplianceUpgrade(config: PrepareConfig, ctx: OperationContext, timings: Partial<UpgradeTimings> = {}): Promise<void> {
+  const image = config.image;
+  if (image.kind === "file") await checkImageFile(image.path);
+  const target = versionFromImageName(image.fileName)!;
+  let imageUrl = image.kind === "url" ? image.url : "";
+  await runLifecycle(
+    config,
+    ctx,
+    {
+      operation: "prepare-appliance-upgrade",
+      title: "prepare appliance upgrade",
+      done: "prepared",
+      async plan(fleet) {
+        const plan = planPrepare(fleet, image.fileName, config.appliances);
+        if (image.kind === "file") {
+          const where = controllerFileUrl(fleet, config.controllerUrl.hostname, image.fileName);
+          if (where.problem !== undefined) plan.problems.push(where.problem);
+          else imageUrl = where.url;
+        }
+        const shown = image.kind === "url" ? image.url : `${image.path} (uploaded to the Controller as ${image.fileName})`;
+        return { ...plan, todo: plan.prepare, facts: [["Image", shown], ["Version", formatVersion(target)], ["prepare-concurrency", config.prepareConcurrency]] };
+      },
+      async act(records, client, t) {
+        if (image.kind === "file") await uploadOnce(client, image.path, image.fileName, ctx);
+        await prepareAll(records, imageUrl, target, {
+          client,
+          clock: ctx.clock,
+          signal: ctx.signal,
+          logger: ctx.logger,
+          timings: t,
+          applianceTimeoutMs: config.applianceTimeoutMs,
+          concurrency: config.prepareConcurrency,
+        });
+      },
+      outputs(records, reportFile) {
+        ctx.report.setOutput("prepared", outcomeNames(records, "prepared"));
+        ctx.report.setOutput("skipped", outcomeNames(records, "skipped", "not-started"));
+        ctx.report.setOutput("failed", outcomeNames(records, "failed"));
+        if (reportFile !== undefined) ctx.report.setOutput("report-file", reportFile);
+      },
+    },
+    timings,
+  );
+}
+
+/** Only a regular file, no larger than the cap: checked before any request. */
+async function checkImageFile(path: string): Promise<void> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new InputError("image-url", `'${path}' is not a regular file`);
+    size = s.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError("image-url", fileProblem(path, err));
+  }
+  if (size > MAX_IMAGE_BYTES) throw new InputError("image-url", `'${path}' is ${size} bytes, more than the ${MAX_IMAGE_BYTES} this action uploads`);
+}
+
+/** The controller:// address of a file on the primary Controller (the one whose admin hostname is controller-url's host). */
+function controllerFileUrl(fleet: readonly FleetAppliance[], host: string, fileName: string): { url: string; problem?: undefined } | { url?: undefined; problem: string } {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  const primary = fleet.find((a) => isController(a) && a.info.adminHostname?.toLowerCase() === h);
+  if (!primary?.info.peerHostname) {
+    return { problem: `image-url: a local image is uploaded to the primary Controller, but controller-url's host '${h}' is not the admin hostname of any Controller` };
+  }
+  return { url: `controller://${primary.info.peerHostname}:${primary.info.peerPort ?? 443}/${encodeURIComponent(fileName)}` };
+}
+
+/** Uploads the image unless the Controller holds a file of that name already. */
+async function uploadOnce(client: AppgateClient, path: string, fileName: string, ctx: OperationContext): Promise<void> {
+  const held = await client.files.list({ retry: "idempotent" });
+  if (held.some((f) => f.name === fileName && f.status !== "Failed")) {
+    ctx.logger.info(`The Controller holds ${fileName} already; not uploading it again`);
+    return;
+  }
+  const content = await readCapped(path, MAX_IMAGE_BYTES);
+  ctx.logger.info(`Uploading ${fileName} (${content.length} bytes) to the Controller`);
+  await client.files.upload(fileName, content, { timeoutMs: 30 * 60_000 });
+}
+
+/** Reads a file whole, refusing it as soon as it grows past `max` bytes while being read. */
+async function readCapped(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(1024 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) throw new InputError("image-url", `'${path}' is larger than the ${max} bytes this action uploads`);
+      chunks.push(buf.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await fh.close();
+  }
+}
