@@ -3,11 +3,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppgateConnection, CancelConfig, PrepareConfig, UpgradeImage } from "../../../src/config/appgate.ts";
-import { HttpClient } from "../../../src/http/client.ts";
 import { cancelApplianceUpgrade } from "../../../src/operations/cancel-appliance-upgrade.ts";
-import type { OperationContext } from "../../../src/operations/context.ts";
+import { createRunContext, type OperationContext } from "../../../src/operations/context.ts";
 import { prepareApplianceUpgrade } from "../../../src/operations/prepare-appliance-upgrade.ts";
-import { RunReport } from "../../../src/report/run-report.ts";
+import type { RunReport } from "../../../src/report/run-report.ts";
 import { systemClock } from "../../../src/runtime/clock.ts";
 import { MemoryLogger } from "../../../src/runtime/logger.ts";
 import type { FakeController } from "./fake-controller.ts";
@@ -22,24 +21,20 @@ export interface LifecycleRun {
 
 async function run(go: (ctx: OperationContext) => Promise<void>): Promise<LifecycleRun> {
   const logger = new MemoryLogger();
-  const report = new RunReport();
-  const controller = new AbortController();
   const tempDir = await mkdtemp(join(tmpdir(), "appgate-test-"));
-  const http = new HttpClient({ clock: systemClock, logger, policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 }, signal: controller.signal });
-  const ctx: OperationContext = {
-    http,
-    logger,
+  const { ctx, close } = createRunContext({
     clock: systemClock,
-    signal: controller.signal,
-    report,
+    logger,
     env: { sha: "0".repeat(40), repository: "acme/network", serverUrl: "https://github.com", runUrl: "", tempDir },
     mask: () => undefined,
-  };
+    http: { policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 } },
+  });
   try {
     await go(ctx);
   } finally {
-    await http.destroy();
+    await close();
   }
+  const report = ctx.report;
   return { report, logger, list: (name) => JSON.parse(report.outputs.get(name) ?? "null") as string[], summary: report.summary.join("\n") };
 }
 
