@@ -51,3 +51,34 @@ describe("a token that stops working mid-run (item 5)", () => {
     expect(notSent.length).toBeGreaterThan(1900 - 3 * 8);
   });
 });
+
+describe("a server that only refuses (item 9)", () => {
+  it("stops a bulk run once every answer for max-attempts x request-timeout was a 429, the rest not done", async () => {
+    fake.addInstances("app", names(500), v1.id);
+    fake.faults.push({ method: "PUT", path: /\/i\//, times: 1_000_000, action: { status: 429, retryAfter: "1" } });
+    const t = makeContextWith({ clock, requestTimeoutMs: 2000 });
+    const cfg = await config({ "to-version": v2.id, instances: names(500).join(","), concurrency: "4", "max-attempts": "5", "request-timeout-seconds": "2" });
+    const t0 = clock.now();
+    await setDesiredVersion(cfg, t.ctx);
+    // 5 x 2 s of nothing but refusals: the run stops (on the run's own clock, not the wall's).
+    expect(clock.now() - t0).toBeLessThan(5 * 2000 + 5000);
+    expect(t.report.failure).toMatch(/set-desired-version of 'app': every answer for .* was a refusal \(429 or 5xx\) and none a success; the run stops/);
+    expect(Number(t.report.outputs.get("failed-count"))).toBe(500);
+    const lines = readFileSync(t.report.outputs.get("report-file")!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { outcome: string; reason?: string });
+    expect(lines).toHaveLength(500);
+    expect(lines.filter((l) => l.outcome === "not-done").length).toBeGreaterThan(400);
+    expect(fake.count("PUT", /\/i\//)).toBeLessThan(200);
+  });
+
+  it("ends an instance whose Retry-After would pass its bound, quoting it", async () => {
+    fake.addInstances("app", names(3), v1.id);
+    fake.faults.push({ method: "PUT", path: /\/i\/user-1\//, times: 100, action: { status: 503, retryAfter: "60" } });
+    const t = makeContextWith({ clock, requestTimeoutMs: 2000 });
+    const cfg = await config({ "to-version": v2.id, instances: names(3).join(","), "max-attempts": "5", "request-timeout-seconds": "2" });
+    await setDesiredVersion(cfg, t.ctx);
+    expect(Number(t.report.outputs.get("succeeded-count"))).toBe(2);
+    const lines = readFileSync(t.report.outputs.get("report-file")!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { instance: string; reason?: string });
+    expect(lines.find((l) => l.instance === "user-1")?.reason).toMatch(/HTTP 503.*the server asked to retry after 1 min 00 s, which would pass this item's bound of 10\.0 s/);
+    expect(fake.count("PUT", /\/i\/user-1\//)).toBe(1);
+  });
+});

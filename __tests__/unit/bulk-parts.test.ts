@@ -56,3 +56,26 @@ describe("planRetry", () => {
     expect(plan).toEqual({ kind: "give-up", reason: "HTTP 429; the server asked to retry after 1 min 00 s, longer than the 10.0 s this run waits" });
   });
 });
+
+describe("planRetry with a bound", () => {
+  const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 120_000 };
+  it("ends the item when the next wait would pass its bound, quoting a Retry-After", () => {
+    const bound = { elapsedMs: 4000, boundMs: 10_000 };
+    expect(planRetry({ attempts: 1, rateLimited: 0 }, policy, 20, 5000, "HTTP 429", () => 0.5, bound)).toEqual({ kind: "wait", delayMs: 5000 });
+    expect(planRetry({ attempts: 1, rateLimited: 0 }, policy, 20, 6000, "HTTP 429", () => 0.5, bound)).toEqual({
+      kind: "give-up",
+      reason: "HTTP 429; the server asked to retry after 6.0 s, which would pass this item's bound of 10.0 s (max-attempts x request-timeout-seconds)",
+    });
+  });
+});
+
+describe("RefusalWatch", () => {
+  it("says stop only once every answer for the window was a refusal", async () => {
+    const { RefusalWatch } = await import("../../src/bulk/refusal-watch.ts");
+    const w = new RefusalWatch(10_000, 0);
+    expect(w.refused(5000)).toBeUndefined();
+    w.answered(6000);
+    expect(w.refused(15_000)).toBeUndefined();
+    expect(w.refused(16_000)).toMatch(/^every answer for 10\.0 s \(2 of them\) was a refusal \(429 or 5xx\) and none a success/);
+  });
+});

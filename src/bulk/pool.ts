@@ -12,10 +12,8 @@
  * - An item waiting for its backoff holds no slot; when no wait is needed nothing is timed.
  * - A `retryAfterMs` pauses the whole pool until then (attempts in flight finish); one longer
  *   than the policy's `maxRetryAfterMs` fails the item at once and pauses nothing.
- * - A rate-limited answer lowers the limit (once per window); every definitive answer raises it
- *   a little. Up to `rateLimitedRetries` 429s of an item do not count against `maxAttempts`.
- * - A `retry` result says whether the server may have carried that attempt out (`mayHaveActed`);
- *   the item's next attempts are told (`earlierMayHaveActed`), e.g. to read a 404 after a lost delete.
+ * - Bounds against a server that only refuses: an item's attempts and waits stay within
+ *   `itemBoundMs`, and the run stops when every answer for `refusalWindowMs` was a refusal.
  * - Cancellation (`signal`): nothing new starts, timers stop, attempts in flight get an aborted
  *   signal and `cancelGraceMs` to settle (an answer that still arrives is recorded as it is);
  *   every other item ends failed with `cancelled: true`. runBulk resolves, it does not reject.
@@ -34,12 +32,14 @@ import {
   type BulkOptions,
   type BulkResult,
   CANCELLED_REASON,
+  STOPPED_REASON,
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_PROGRESS_INTERVAL_MS,
   DEFAULT_RATE_LIMITED_RETRIES,
   DEFAULT_READ_AHEAD,
   type ItemOutcome,
 } from "./types.ts";
+import { RefusalWatch } from "./refusal-watch.ts";
 import { WaitingRoom } from "./waiting-room.ts";
 import { WakeTimer } from "./wake-timer.ts";
 
@@ -64,11 +64,11 @@ class BulkRun {
   private pausedUntil = 0;
   private seq = 0;
 
-  private readonly counts = { succeeded: 0, skipped: 0, failed: 0, cancelled: 0 };
-  private retries = 0;
-  private rateLimitedResponses = 0;
+  private readonly counts = { succeeded: 0, skipped: 0, failed: 0, cancelled: 0, retries: 0, rateLimited: 0 };
 
   private cancelling = false;
+  private stopped: string | undefined; // why the run stopped on its own (RefusalWatch)
+  private readonly refusals: RefusalWatch | undefined;
   private finished = false;
   private fatal: { error: unknown } | undefined;
   private readonly startedAt: number;
@@ -103,6 +103,7 @@ class BulkRun {
       cancelGraceMs: o.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
     };
     this.startedAt = this.clock.now();
+    this.refusals = o.refusalWindowMs !== undefined ? new RefusalWatch(o.refusalWindowMs, this.startedAt) : undefined;
     const onProgress = o.onProgress;
     this.progress = new ProgressSchedule({
       startedAt: this.startedAt,
@@ -139,8 +140,9 @@ class BulkRun {
       total: this.feed.seen,
       finalConcurrency: this.limit.current,
       minConcurrency: this.limit.lowest,
-      rateLimitedResponses: this.rateLimitedResponses,
-      retries: this.retries,
+      rateLimitedResponses: this.counts.rateLimited,
+      retries: this.counts.retries,
+      ...(this.stopped !== undefined ? { stopped: this.stopped } : {}),
     };
   }
 
@@ -205,7 +207,10 @@ class BulkRun {
       case "skipped":
       case "failed":
         if (r.kind === "failed" && r.notSent) st.attempts--;
-        else this.limit.increase();
+        else {
+          this.limit.increase();
+          this.refusals?.answered(this.clock.now());
+        }
         this.finalize(st, r.kind, r.kind === "succeeded" ? (r.detail !== undefined ? { detail: r.detail } : {}) : statusFields(r));
         break;
       case "defer":
@@ -224,12 +229,17 @@ class BulkRun {
   private onRetry(st: ItemState, r: Extract<AttemptResult, { kind: "retry" }>): void {
     const now = this.clock.now();
     if (r.rateLimited) {
-      this.rateLimitedResponses++;
+      this.counts.rateLimited++;
       st.rateLimited++;
       const change = this.limit.decrease(st.seq, this.seq);
       if (change && change.after !== change.before) this.o.logger?.debug(`bulk: rate limited; concurrency ${change.before} -> ${change.after}`);
     }
     if (r.mayHaveActed) st.mayHaveActed = true;
+    const why = r.rateLimited || (r.status ?? 0) >= 500 ? this.refusals?.refused(now) : undefined;
+    if (why !== undefined && this.stopped === undefined) {
+      this.stopped = why;
+      this.cancel();
+    }
     const ra = r.retryAfterMs;
     if (ra !== undefined && ra > 0 && ra <= this.cfg.policy.maxRetryAfterMs && now + ra > this.pausedUntil) {
       this.pausedUntil = now + ra;
@@ -239,13 +249,14 @@ class BulkRun {
       this.finalizeCancelled(st);
       return;
     }
-    const plan = planRetry(st, this.cfg.policy, this.cfg.rateLimitedRetries, ra, r.reason, this.cfg.random);
+    const bound = this.o.itemBoundMs !== undefined ? { elapsedMs: now - st.firstStartedAt, boundMs: this.o.itemBoundMs } : undefined;
+    const plan = planRetry(st, this.cfg.policy, this.cfg.rateLimitedRetries, ra, r.reason, this.cfg.random, bound);
     if (plan.kind === "give-up") {
       this.finalize(st, "failed", { ...statusFields(r), ...(plan.reason !== undefined ? { reason: plan.reason } : {}) });
       return;
     }
     this.waiting.retryAt(st, now + plan.delayMs);
-    this.retries++;
+    this.counts.retries++;
   }
 
   private afterSettle(): void {
@@ -275,7 +286,7 @@ class BulkRun {
   }
 
   private finalizeCancelled(st: ItemState): void {
-    this.finalize(st, "failed", { reason: CANCELLED_REASON, cancelled: true });
+    this.finalize(st, "failed", { reason: this.stopped !== undefined ? STOPPED_REASON : CANCELLED_REASON, cancelled: true });
   }
 
   /** Cancellation: nothing new starts, waiting items end now, in-flight ones get a grace period. */

@@ -17,10 +17,15 @@ export function planRetry(
   retryAfterMs: number | undefined,
   reason: string,
   random: () => number,
+  bound?: { elapsedMs: number; boundMs: number },
 ): RetryPlan {
   const counted = item.attempts - Math.min(item.rateLimited, rateLimitedRetries);
   if (counted >= policy.maxAttempts) return { kind: "give-up" };
   const delayMs = delayBeforeRetry(item.attempts, policy, retryAfterMs, random);
+  if (delayMs !== undefined && bound && bound.elapsedMs + delayMs >= bound.boundMs) {
+    const asked = retryAfterMs !== undefined && retryAfterMs >= delayMs ? `the server asked to retry after ${formatDuration(retryAfterMs)}, which` : "another try";
+    return { kind: "give-up", reason: `${reason}; ${asked} would pass this item's bound of ${formatDuration(bound.boundMs)} (max-attempts x request-timeout-seconds)` };
+  }
   if (delayMs !== undefined) return { kind: "wait", delayMs };
   return {
     kind: "give-up",

@@ -95,6 +95,13 @@ export interface BulkOptions {
   rateLimitedRetries?: number;
   /** How long cancellation waits for attempts in flight to settle; default 1000. */
   cancelGraceMs?: number;
+  /**
+   * One item's attempts and waits together take at most this long (max-attempts x the request
+   * timeout): a retry whose wait would pass it ends the item. Default: no bound.
+   */
+  itemBoundMs?: number;
+  /** The run stops when every answer for this long has been a refusal (429/5xx); see RefusalWatch. Default: never. */
+  refusalWindowMs?: number;
   /** Debug lines about concurrency changes and pauses. */
   logger?: Logger;
 }
@@ -116,9 +123,12 @@ export interface BulkResult {
   rateLimitedResponses: number;
   /** Attempts scheduled again after a `retry` result. */
   retries: number;
+  /** Why the run stopped early on its own (only refusals for too long); the items not done are `cancelledItems`. */
+  stopped?: string;
 }
 
 export const CANCELLED_REASON = "not done: the run was cancelled";
+export const STOPPED_REASON = "not done: the run stopped, the server only refused (429/5xx) for too long";
 export const DEFAULT_RATE_LIMITED_RETRIES = 20;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
 export const DEFAULT_CANCEL_GRACE_MS = 1000;

@@ -1,6 +1,6 @@
 import { runBulk } from "../bulk/pool.ts";
 import { formatProgress } from "../bulk/progress.ts";
-import { type AttemptResult, CANCELLED_REASON, type ItemOutcome } from "../bulk/types.ts";
+import { type AttemptResult, CANCELLED_REASON, type ItemOutcome, STOPPED_REASON } from "../bulk/types.ts";
 import type { BulkSettings } from "../config/config.ts";
 import { classifyHttp } from "../http/classify.ts";
 import type { HttpResponse } from "../http/client.ts";
@@ -167,6 +167,8 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   }
   const dryRun = { sample: [] as string[], count: 0 };
   let cancelled = false;
+  /** Why the engine stopped the run on its own (only refusals for too long). */
+  let stoppedBy: string | undefined;
   let traffic: [string, string] | undefined;
   let retries = 0;
   let rateLimited = 0;
@@ -182,6 +184,9 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     const result = await runBulk({
       items,
       concurrency: settings.concurrency,
+      // A server that only refuses cannot stretch an instance, or the run, past max-attempts x request-timeout.
+      itemBoundMs: ctx.http.boundMs(),
+      refusalWindowMs: ctx.http.boundMs(),
       policy: ctx.http.policy,
       clock,
       signal,
@@ -227,11 +232,12 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     ];
     if (result.retries > 0) logger.info(`${result.retries} requests were retried (${result.rateLimitedResponses} rate limited).`);
     cancelled ||= result.cancelled;
+    stoppedBy ??= result.stopped;
     // A names list is known in full: the names never read are not done either.
     if (result.cancelled && !Array.isArray(items)) {
       for (const left of selection.unread()) {
         if (left.decided) record({ name: left.name, ...left.decided });
-        else record({ name: left.name, outcome: "failed", reason: CANCELLED_REASON, cancelled: true });
+        else record({ name: left.name, outcome: "failed", reason: result.stopped !== undefined ? STOPPED_REASON : CANCELLED_REASON, cancelled: true });
       }
     }
     return { cancelled: result.cancelled };
@@ -282,6 +288,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
   }
   const gateFailure = protocol.gate?.failure?.();
   if (runWideError) report.fail(runWideError.message);
+  else if (stoppedBy !== undefined && !ctx.signal.aborted) report.fail(`${operation} of '${machine}': ${stoppedBy}. ${tally.notDone} instances not done (listed in failed-instances).`);
   else if (cancelled || ctx.signal.aborted) report.fail(`Cancelled: ${tally.notDone} instances not done (listed in failed-instances).`);
   else if (plan?.failure) report.fail(plan.failure);
   else if (gateFailure !== undefined) report.fail(gateFailure);
