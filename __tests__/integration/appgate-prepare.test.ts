@@ -4,7 +4,7 @@
  * refusals before anything is sent, a failed prepare reported with its details, and a cancel
  * that leaves an installing appliance alone.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -38,7 +38,7 @@ describe("prepare-appliance-upgrade", () => {
     const dir = await mkdtemp(join(tmpdir(), "appgate-image-"));
     const path = join(dir, IMAGE);
     await writeFile(path, Buffer.from("not really an image, but bytes all the same"));
-    const image = { kind: "file" as const, path, fileName: IMAGE };
+    const image = { kind: "file" as const, path, fileName: IMAGE, workspace: dir };
     const first = await runPrepare(f, image, { appliances: ["gw-a1", "gw-a2"] });
     expect(first.report.failure).toBeUndefined();
     expect(first.list("prepared").sort()).toEqual(["gw-a1", "gw-a2"]);
@@ -51,6 +51,17 @@ describe("prepare-appliance-upgrade", () => {
     expect(second.list("prepared")).toEqual(["gw-b1"]);
     expect(f.events.filter((e) => e.type === "file-upload")).toHaveLength(1);
     expect(second.logger.lines).toContain(`The Controller holds ${IMAGE} already; not uploading it again`);
+  });
+
+  it("a local image outside the workspace (links followed), or not a regular file, is refused before any request", async () => {
+    const f = await start(allIdle());
+    const dir = await mkdtemp(join(tmpdir(), "appgate-image-"));
+    const workspace = await mkdtemp(join(tmpdir(), "appgate-workspace-"));
+    await writeFile(join(dir, IMAGE), "x");
+    await symlink(join(dir, IMAGE), join(workspace, IMAGE));
+    await expect(runPrepare(f, { kind: "file", path: join(workspace, IMAGE), fileName: IMAGE, workspace })).rejects.toThrow(/image-url.*outside the workspace/);
+    await expect(runPrepare(f, { kind: "file", path: dir, fileName: IMAGE, workspace: dir })).rejects.toThrow(/image-url.*not a regular file/);
+    expect(f.requests).toEqual([]);
   });
 
   it("refuses, before anything is sent, an image older than an appliance's version or more than two minor versions ahead", async () => {
@@ -89,7 +100,7 @@ describe("cancel-appliance-upgrade", () => {
     const f = await start({ "gw-a1": { upgrade: "installing", installMs: 60_000 }, "gw-a2": { upgrade: "failed" }, "portal-1": { upgrade: "idle" } });
     const dir = await mkdtemp(join(tmpdir(), "appgate-image-"));
     await writeFile(join(dir, IMAGE), "x");
-    await runPrepare(f, { kind: "file", path: join(dir, IMAGE), fileName: IMAGE }, { appliances: ["portal-1"] });
+    await runPrepare(f, { kind: "file", path: join(dir, IMAGE), fileName: IMAGE, workspace: dir }, { appliances: ["portal-1"] });
     const run = await runCancel(f, { deleteUpgradeFiles: true });
     expect(run.report.failure).toBeUndefined();
     expect(run.list("cancelled").sort()).toEqual(ALL_NAMES.filter((n) => n !== "gw-a1").sort());

@@ -39,7 +39,10 @@ export interface AppgateConfig extends AppgateConnection {
 }
 
 /** The image prepare-appliance-upgrade prepares: a URL the appliances download, or a local file uploaded to the Controller first. */
-export type UpgradeImage = { kind: "url"; url: string; fileName: string } | { kind: "file"; path: string; fileName: string };
+export type UpgradeImage =
+  | { kind: "url"; url: string; fileName: string }
+  /** A local file, read only inside `workspace` (GITHUB_WORKSPACE). */
+  | { kind: "file"; path: string; fileName: string; workspace: string };
 
 export interface PrepareConfig extends AppgateConnection {
   operation: "prepare-appliance-upgrade";
@@ -75,7 +78,10 @@ export function isAppgateOperation(operation: string): operation is AppgateOpera
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; repository: string; operation?: AppgateOperation }): AppgateOperationConfig {
+export function parseAppgateConfig(
+  inputs: Inputs,
+  common: { dryRun: boolean; repository: string; operation?: AppgateOperation; workspace?: string },
+): AppgateOperationConfig {
   const operation = common.operation ?? "complete-appliance-upgrade";
   const base = parseConnection(inputs, common.dryRun, common.repository, operation);
   switch (operation) {
@@ -98,7 +104,10 @@ export function parseAppgateConfig(inputs: Inputs, common: { dryRun: boolean; re
       return {
         ...base,
         operation,
-        image: parseImage(inputs.required("image-url", "for prepare-appliance-upgrade: an https:// URL of the image, or the path of a local image file")),
+        image: parseImage(
+          inputs.required("image-url", "for prepare-appliance-upgrade: an https:// URL of the image, or the path of a local image file"),
+          common.workspace ?? process.cwd(),
+        ),
         prepareConcurrency: inputs.int("prepare-concurrency", 5, 1, 100),
         applianceTimeoutMs: inputs.int("appliance-timeout-minutes", 30, 1, 24 * 60) * 60_000,
       };
@@ -158,7 +167,7 @@ function parseConnection(inputs: Inputs, dryRun: boolean, repository: string, op
 }
 
 /** An https:// URL, or a local path; either way the file name must carry the version (appgate-6.5.0-32000-release.img.zip). */
-function parseImage(value: string): UpgradeImage {
+function parseImage(value: string, workspace: string): UpgradeImage {
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
   let fileName: string;
   let image: UpgradeImage;
@@ -175,7 +184,7 @@ function parseImage(value: string): UpgradeImage {
     image = { kind: "url", url: url.href, fileName };
   } else {
     fileName = value.split(/[\\/]/).pop() ?? "";
-    image = { kind: "file", path: value, fileName };
+    image = { kind: "file", path: value, fileName, workspace };
   }
   if (!/\d+\.\d+\.\d+/.test(fileName) || !/\.img\.zip$/i.test(fileName)) {
     throw new InputError("image-url", `its file name must carry the version, e.g. appgate-6.5.0-32000-release.img.zip; got '${fileName || value}'`);

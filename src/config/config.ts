@@ -138,7 +138,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
   inputs.forbid([...foreign], `does not apply to operation '${operation}'`);
 
   if (isAppgateOperation(operation)) {
-    return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository, operation }));
+    return Object.freeze(parseAppgateConfig(inputs, { dryRun, repository: run.repository, operation, workspace }));
   }
 
   const base = parseStateBackedBase(inputs, dryRun, workspace);

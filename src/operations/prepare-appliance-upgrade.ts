@@ -4,7 +4,8 @@
  * URL the appliances fetch, or a local file uploaded once to the Controller's Files API and
  * prepared from `controller://<peer hostname>:<port>/<file>`.
  */
-import { open, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
+import { resolve, sep } from "node:path";
 import type { AppgateClient } from "../appgate/api/client.ts";
 import { isController } from "../appgate/plan/fleet.ts";
 import type { FleetAppliance } from "../appgate/plan/fleet.ts";
@@ -15,6 +16,7 @@ import type { UpgradeTimings } from "../appgate/run/timings.ts";
 import type { PrepareConfig } from "../config/appgate.ts";
 import { InputError } from "../config/inputs.ts";
 import { fileProblem } from "../runtime/file-problem.ts";
+import { readWorkspaceFile } from "../runtime/workspace-file.ts";
 import { outcomeNames, runLifecycle } from "./appgate-lifecycle.ts";
 import type { OperationContext } from "./context.ts";
 
@@ -23,7 +25,7 @@ export const MAX_IMAGE_BYTES = 2 * 1024 ** 3 - 1;
 
 export async function prepareApplianceUpgrade(config: PrepareConfig, ctx: OperationContext, timings: Partial<UpgradeTimings> = {}): Promise<void> {
   const image = config.image;
-  if (image.kind === "file") await checkImageFile(image.path);
+  if (image.kind === "file") await checkImageFile(image.path, image.workspace);
   const target = versionFromImageName(image.fileName)!;
   let imageUrl = image.kind === "url" ? image.url : "";
   await runLifecycle(
@@ -44,7 +46,7 @@ export async function prepareApplianceUpgrade(config: PrepareConfig, ctx: Operat
         return { ...plan, todo: plan.prepare, facts: [["Image", shown], ["Version", formatVersion(target)], ["prepare-concurrency", config.prepareConcurrency]] };
       },
       async act(records, client, t) {
-        if (image.kind === "file") await uploadOnce(client, image.path, image.fileName, ctx);
+        if (image.kind === "file") await uploadOnce(client, image.path, image.workspace, image.fileName, ctx);
         await prepareAll(records, imageUrl, target, {
           client,
           clock: ctx.clock,
@@ -66,11 +68,15 @@ export async function prepareApplianceUpgrade(config: PrepareConfig, ctx: Operat
   );
 }
 
-/** Only a regular file, no larger than the cap: checked before any request. */
-async function checkImageFile(path: string): Promise<void> {
+/** Only a regular file inside the workspace, no larger than the cap: checked before any request (and again as it is read). */
+async function checkImageFile(path: string, workspace: string): Promise<void> {
   let size: number;
   try {
-    const s = await stat(path);
+    const [real, root] = await Promise.all([realpath(resolve(path)), realpath(workspace)]);
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      throw new InputError("image-url", `'${path}' is outside the workspace (${root}, GITHUB_WORKSPACE) once its links are followed; only files inside it are read`);
+    }
+    const s = await stat(real);
     if (!s.isFile()) throw new InputError("image-url", `'${path}' is not a regular file`);
     size = s.size;
   } catch (err) {
@@ -91,33 +97,13 @@ function controllerFileUrl(fleet: readonly FleetAppliance[], host: string, fileN
 }
 
 /** Uploads the image unless the Controller holds a file of that name already. */
-async function uploadOnce(client: AppgateClient, path: string, fileName: string, ctx: OperationContext): Promise<void> {
+async function uploadOnce(client: AppgateClient, path: string, workspace: string, fileName: string, ctx: OperationContext): Promise<void> {
   const held = await client.files.list({ retry: "idempotent" });
   if (held.some((f) => f.name === fileName && f.status !== "Failed")) {
     ctx.logger.info(`The Controller holds ${fileName} already; not uploading it again`);
     return;
   }
-  const content = await readCapped(path, MAX_IMAGE_BYTES);
+  const content = await readWorkspaceFile(path, { workspace, maxBytes: MAX_IMAGE_BYTES });
   ctx.logger.info(`Uploading ${fileName} (${content.length} bytes) to the Controller`);
   await client.files.upload(fileName, content, { timeoutMs: 30 * 60_000 });
-}
-
-/** Reads a file whole, refusing it as soon as it grows past `max` bytes while being read. */
-async function readCapped(path: string, max: number): Promise<Buffer> {
-  const fh = await open(path, "r");
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.alloc(1024 * 1024);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > max) throw new InputError("image-url", `'${path}' is larger than the ${max} bytes this action uploads`);
-      chunks.push(buf.subarray(0, bytesRead));
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    await fh.close();
-  }
 }
