@@ -44,7 +44,11 @@ describe("README and action.yml stay in step", () => {
   it("runs on node24 and every operation is documented", () => {
     const a = parse(actionYml) as { runs: { using: string; main: string } };
     expect(a.runs).toEqual({ using: "node24", main: "dist/index.js" });
-    for (const op of OPERATIONS) expect(readme).toContain(`operation: ${op}`);
+    for (const op of OPERATIONS) {
+      // The README links every operation's page, and the page documents it.
+      expect(readme).toContain(`](docs/operations/${op}.md)`);
+      expect(readFileSync(resolve(root, "docs/operations", `${op}.md`), "utf8")).toContain(`operation: ${op}`);
+    }
   });
 });
 

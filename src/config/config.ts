@@ -103,6 +103,12 @@ const OPERATION_INPUTS: Record<OperationName, readonly string[]> = {
 export const SECRET_INPUTS = ["api-key-secret", "token", "password"] as const;
 const STATEBACKED_INPUTS = ["api-key-id", "api-key-secret", "org-id", "machine", "max-attempts", "request-timeout-seconds"] as const;
 
+/** The inputs one operation reads, in the order a page lists them: common, connection, its own. */
+export function inputsFor(operation: OperationName): string[] {
+  const connection = isAppgateOperation(operation) ? ["token"] : ["api-url", "api-key-id", "api-key-secret", "token", ...STATEBACKED_INPUTS];
+  return [...new Set(["operation", "dry-run", ...connection, ...OPERATION_INPUTS[operation]])];
+}
+
 /** Every input the action reads (action.yml declares the same set; a test keeps them in step). */
 export function knownInputs(): string[] {
   return [...new Set(["operation", "dry-run", "api-url", "token", ...STATEBACKED_INPUTS, ...Object.values(OPERATION_INPUTS).flat()])];
