@@ -11,6 +11,7 @@ export function stateBackedApiFor(conn: StateBackedConnection, ctx: OperationCon
     http: ctx.http,
     baseUrl: conn.apiUrl,
     tokens,
+    logger: ctx.logger,
     ...(conn.orgId ? { orgId: conn.orgId } : {}),
   });
 }

@@ -1,4 +1,6 @@
 import type { HttpClient, HttpRequest, HttpResponse } from "../http/client.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { PageGuard } from "../runtime/pager.ts";
 import type { Endpoint } from "./endpoints.ts";
 import { ApiError, parseErrorBody } from "./errors.ts";
 import type { TokenSource } from "./token.ts";
@@ -9,6 +11,8 @@ export interface StateBackedApiOptions {
   tokens: TokenSource;
   orgId?: string;
   userAgent?: string;
+  /** For progress lines while listing. */
+  logger?: Logger;
 }
 
 /** One call of an endpoint: its arguments (path parameters), query, body. */
@@ -77,18 +81,17 @@ export class StateBackedTransport {
     items: (r: R) => T[],
   ): AsyncGenerator<T[]> {
     const step = ep.step(...call.args);
-    const seen = new Set<string>();
+    const http = this.opts.http;
+    const logger = this.opts.logger;
+    const guard = new PageGuard(step, { now: () => http.clock.now(), ...(logger ? { progress: (line: string) => logger.info(line) } : {}) });
     let cursor: string | undefined;
     do {
       const page: R = await this.call<R, A>(ep, { ...call, query: { ...call.query, cursor } });
       const list = items(page);
       if (!Array.isArray(list)) throw malformed(step, "the list");
-      yield list;
       cursor = page.cursor || undefined;
-      if (cursor !== undefined) {
-        if (seen.has(cursor)) throw new Error(`${step} failed: the API returned the same page cursor twice`);
-        seen.add(cursor);
-      }
+      guard.page(list.length, cursor);
+      yield list;
     } while (cursor !== undefined);
   }
 
