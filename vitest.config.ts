@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Temp folders of the run under one root, removed at the end (see the file).
+    globalSetup: ["__tests__/helpers/temp-root.ts"],
   },
 });
