@@ -83,6 +83,11 @@ describe("proxy variables", () => {
     expect(secrets).toEqual(expect.arrayContaining(["p%40ss%3Aword", "p@ss:word", "ci@corp:p@ss:word", Buffer.from("ci@corp:p@ss:word").toString("base64")]));
     expect(proxySecrets(proxySettingsFromEnv({ HTTPS_PROXY: "http://proxy.corp:8080" }))).toEqual([]);
   });
+
+  it("mask a user name given alone (a token as the user name), as written and decoded", () => {
+    const secrets = proxySecrets(proxySettingsFromEnv({ HTTPS_PROXY: "http://tok%2Den-12345@proxy.corp:8080" }));
+    expect(secrets).toEqual(expect.arrayContaining(["tok%2Den-12345", "tok-en-12345", Buffer.from("tok-en-12345:").toString("base64")]));
+  });
 });
 
 describe("proxy failures", () => {

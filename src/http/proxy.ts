@@ -103,7 +103,9 @@ export function proxySecrets(settings: ProxySettings): string[] {
     const { username, password } = p.url;
     const user = safeDecode(username);
     const pass = safeDecode(password);
-    for (const s of [password, pass, `${username}:${password}`, `${user}:${pass}`, Buffer.from(`${user}:${pass}`).toString("base64")]) {
+    // A user name alone (`http://TOKEN@proxy`) is the credential: undici sends it as `TOKEN:`.
+    const alone = password === "" ? [username, user] : [];
+    for (const s of [...alone, password, pass, `${username}:${password}`, `${user}:${pass}`, Buffer.from(`${user}:${pass}`).toString("base64")]) {
       if (s.length >= 3 && s !== ":") out.add(s);
     }
     out.add(p.url.href);
