@@ -150,7 +150,8 @@ class BulkRun {
   private pump(): void {
     if (this.cancelling || this.finished) return;
     const now = this.clock.now();
-    while (!this.cancelling && this.inFlight.size < this.limit.current) {
+    // A read from an async source (a listing page) is a request too: it counts against the limit.
+    while (!this.cancelling && this.inFlight.size + (this.feed.busy ? 1 : 0) < this.limit.current) {
       if (now < this.pausedUntil) {
         this.wake.wakeAt(this.pausedUntil);
         break;

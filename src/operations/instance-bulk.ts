@@ -265,7 +265,21 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       }
       logger.info(`Dry run: ${dryRun.count} instances would be ${word}; nothing sent.`);
     } else {
-      await pass(toSend());
+      // A names list known up front goes to the engine as a plain list; a listing or a query as read.
+      const known = selection.known();
+      if (known) {
+        const names: string[] = [];
+        for (const item of known) {
+          if (item.decided) record({ name: item.name, ...item.decided });
+          else if (!open.has(item.name)) {
+            open.set(item.name, item);
+            names.push(item.name);
+          }
+        }
+        await pass(names);
+      } else {
+        await pass(toSend());
+      }
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));

@@ -83,6 +83,11 @@ export interface SelectionRules {
 export interface Selection extends AsyncIterable<SelectedInstance> {
   /** The rest of a names list after the run stopped early (none for a listing or a query: never read). */
   unread(): Iterable<SelectedInstance>;
+  /**
+   * Every item at once when they are known without a request (a names list that needs no
+   * listing), so the engine takes a plain list; undefined otherwise. Reads the selection.
+   */
+  known(): SelectedInstance[] | undefined;
 }
 
 export function selectionOf(api: StateBackedApi, machine: string, source: SelectionSource, rules: SelectionRules): Selection {
@@ -118,6 +123,11 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
     [Symbol.asyncIterator]: () => items(),
     *unread() {
       while (listPos < names.length) yield* decide([names[listPos++]!], rules, lookup, seen);
+    },
+    known() {
+      if (source.kind !== "list" || rules.fromId !== undefined || rules.needVersions || listPos > 0) return undefined;
+      listPos = names.length;
+      return [...decide(names, rules, undefined, seen)];
     },
   };
 }

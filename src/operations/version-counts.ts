@@ -36,6 +36,11 @@ export class VersionCounts {
           yield item;
         }
       },
+      known: () => {
+        const items = selection.known();
+        for (const item of items ?? []) add(item.version);
+        return items;
+      },
       *unread() {
         for (const item of selection.unread()) {
           add(item.version);
