@@ -60,6 +60,14 @@ export class ItemFeed {
     return this.reading;
   }
 
+  /**
+   * Slots of the scheduler's `limit` a read under way takes: a source's read (a listing page) is
+   * a request too, so it counts, above a limit of one (a single slot never waits on a read-ahead).
+   */
+  slotsTaken(limit: number): number {
+    return this.reading && limit > 1 ? 1 : 0;
+  }
+
   /** The next item if one is at hand; undefined when none is (yet: see `exhausted`). */
   take(): string | undefined {
     if (this.stopped) return undefined;

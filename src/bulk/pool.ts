@@ -150,10 +150,7 @@ class BulkRun {
   private pump(): void {
     if (this.cancelling || this.finished) return;
     const now = this.clock.now();
-    // A read from an async source (a listing page) is a request too: it counts against the limit
-    // (above a limit of one, so that a single slot never waits on the source's read-ahead).
-    const reading = (): number => (this.feed.busy && this.limit.current > 1 ? 1 : 0);
-    while (!this.cancelling && this.inFlight.size + reading() < this.limit.current) {
+    while (!this.cancelling && this.inFlight.size + this.feed.slotsTaken(this.limit.current) < this.limit.current) {
       if (now < this.pausedUntil) {
         this.wake.wakeAt(this.pausedUntil);
         break;

@@ -11,6 +11,7 @@ import { ApiError, parseErrorBody } from "../statebacked/errors.ts";
 import { type BulkPresentation, writeBulkOutputs } from "./bulk-summary.ts";
 import type { OperationContext } from "./context.ts";
 import type { SelectedInstance, Selection } from "./instance-selection.ts";
+import { type ChosenInstances, SelectionFeed } from "./selection-feed.ts";
 
 /**
  * The part set-desired-version and delete-instances share: read the selection as it comes (a
@@ -47,12 +48,7 @@ export interface SendGate {
   failure?(): string | undefined;
 }
 
-/** The selection read in full, for a plan that needs every instance up front (a rollout in waves). */
-export interface ChosenInstances {
-  candidates: string[];
-  /** The version each candidate runs, where the listing said it. */
-  versions: Map<string, string>;
-}
+export type { ChosenInstances };
 
 /** A bulk run over the instances of one machine, in four parts. */
 export interface InstanceBulkSpec {
@@ -154,17 +150,8 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     });
   };
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  // Instances read from the selection and not yet ended (bounded by the engine's read-ahead).
-  const open = new Map<string, SelectedInstance>();
-  async function* toSend(): AsyncGenerator<string> {
-    for await (const item of selection) {
-      if (item.decided) record({ name: item.name, ...item.decided });
-      else if (!open.has(item.name)) {
-        open.set(item.name, item);
-        yield item.name;
-      }
-    }
-  }
+  const feed = new SelectionFeed(selection, record);
+  const open = feed.open;
   const dryRun = { sample: [] as string[], count: 0 };
   let cancelled = false;
   /** Why the engine stopped the run on its own (only refusals for too long). */
@@ -246,18 +233,13 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     if (!(await protocol.checkMachine())) logger.info(`Could not check that machine '${machine}' exists (the key lacks machines.read); going on.`);
     if (spec.plan) {
       // A plan (waves) needs every instance up front: the selection is read in full first.
-      const chosen: ChosenInstances = { candidates: [], versions: new Map() };
-      for await (const name of toSend()) {
-        chosen.candidates.push(name);
-        const v = open.get(name)?.version;
-        if (v) chosen.versions.set(name, v.id);
-      }
+      const chosen = await feed.all();
       dryRun.count = chosen.candidates.length;
       dryRun.sample = chosen.candidates.slice(0, 200);
       plan = await spec.plan({ pass, record, signal }, chosen);
       if (settings.dryRun) logger.info(`Dry run: ${chosen.candidates.length} instances would be ${word}; nothing sent.`);
     } else if (settings.dryRun) {
-      for await (const name of toSend()) {
+      for await (const name of feed.stream()) {
         open.delete(name);
         if (dryRun.sample.length < 200) dryRun.sample.push(name);
         dryRun.count++;
@@ -266,20 +248,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       logger.info(`Dry run: ${dryRun.count} instances would be ${word}; nothing sent.`);
     } else {
       // A names list known up front goes to the engine as a plain list; a listing or a query as read.
-      const known = selection.known();
-      if (known) {
-        const names: string[] = [];
-        for (const item of known) {
-          if (item.decided) record({ name: item.name, ...item.decided });
-          else if (!open.has(item.name)) {
-            open.set(item.name, item);
-            names.push(item.name);
-          }
-        }
-        await pass(names);
-      } else {
-        await pass(toSend());
-      }
+      await pass(feed.list() ?? feed.stream());
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));
