@@ -7,6 +7,7 @@ import type { StateBackedApi } from "../statebacked/api.ts";
 import { ENDPOINTS } from "../statebacked/endpoints.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
+import { beforeBulk } from "./early-stop.ts";
 import { failureOf, runInstanceBulk, startBulkOutputs } from "./instance-bulk.ts";
 import { selectionOf, sourceOf } from "./instance-selection.ts";
 import { MigrationProbe, NO_MIGRATION_PATH } from "./migration-probe.ts";
@@ -27,8 +28,12 @@ export async function setDesiredVersion(config: SetDesiredVersionConfig, ctx: Op
   ctx.report.setOutput("waves-done", 0);
   ctx.report.setOutput("rolled-back-count", 0);
   const api = stateBackedApiFor(config.statebacked, ctx);
-  const to = await resolveVersionRef(api, config.machine, "to-version", config.to);
-  const from = config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined;
+  // A stop here (cancelled while resolving versions) still accounts for every named instance.
+  const early = { operation: "set-desired-version", machine: config.machine, scope: ENDPOINTS.setDesiredVersion.scope, settings: config, selection: config.selection, succeededWord: "updated" };
+  const { to, from } = await beforeBulk(ctx, early, async () => ({
+    to: await resolveVersionRef(api, config.machine, "to-version", config.to),
+    from: config.from ? await resolveVersionRef(api, config.machine, "from-version", config.from) : undefined,
+  }));
 
   const target = versionText(to.id, to.clientInfo);
   const facts: [string, string][] = [
