@@ -84,3 +84,17 @@ describe("bounded listing (item 4)", () => {
     expect(requests).toBe(MAX_EMPTY_PAGES_IN_A_ROW + 1);
   });
 });
+
+describe("a 2xx other than 200 (issue 9, also)", () => {
+  it("is reported with its real status when its content is wrong", async () => {
+    const url = await serve(() => ({}));
+    server!.removeAllListeners("request");
+    server!.on("request", (req, res) => {
+      req.resume();
+      res.writeHead(203, { "content-type": "application/json" }).end("{}");
+    });
+    const err = await api(url).getCurrentVersion("m").catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/HTTP 203/);
+    expect((err as Error).message).not.toMatch(/HTTP 200/);
+  });
+});

@@ -79,7 +79,7 @@ export class StateBackedApi {
   async getCurrentVersion(machine: string): Promise<VersionInfo | undefined> {
     const ep = ENDPOINTS.getMachine;
     const res = await this.t.call<{ machine?: { currentVersion?: VersionInfo } }, [string]>(ep, { args: [machine] });
-    if (!res.machine || typeof res.machine !== "object") throw malformed(ep.step(machine), "machine");
+    if (!res.machine || typeof res.machine !== "object") throw malformed(ep.step(machine), "machine", res);
     return res.machine.currentVersion;
   }
 
@@ -106,12 +106,12 @@ export class StateBackedApi {
       ...(signal ? { signal } : {}),
     });
     const step = ep.step(q.machine ?? "");
-    if (typeof r.maxTimestamp !== "string") throw malformed(step, "maxTimestamp");
-    if (!Array.isArray(r.logs)) throw malformed(step, "logs");
+    if (typeof r.maxTimestamp !== "string") throw malformed(step, "maxTimestamp", r);
+    if (!Array.isArray(r.logs)) throw malformed(step, "logs", r);
     for (const e of r.logs as Record<string, unknown>[]) {
       const fields = ["timestamp", "machineName", "instanceName", "machineVersionId", "log"];
       if (!e || typeof e !== "object" || fields.some((f) => typeof e[f] !== "string") || (e.outputType !== "stdout" && e.outputType !== "stderr")) {
-        throw malformed(step, "log entry");
+        throw malformed(step, "log entry", r);
       }
     }
     return { maxTimestamp: r.maxTimestamp, logs: r.logs as LogEntry[] };
@@ -122,7 +122,7 @@ export class StateBackedApi {
     const ep = ENDPOINTS.getMachine;
     const res = await this.t.call<{ machine?: { indexes?: unknown } }, [string]>(ep, { args: [machine] });
     const indexes = res.machine?.indexes;
-    if (!Array.isArray(indexes) || indexes.some((i) => typeof i !== "string")) throw malformed(ep.step(machine), "machine.indexes");
+    if (!Array.isArray(indexes) || indexes.some((i) => typeof i !== "string")) throw malformed(ep.step(machine), "machine.indexes", res);
     return indexes as string[];
   }
 
@@ -180,7 +180,7 @@ export class StateBackedApi {
   async finalizeVersion(machine: string, signedId: string, body: { clientInfo?: string; makeCurrent?: boolean; indexSelectors?: Record<string, string> }): Promise<string> {
     const ep = ENDPOINTS.finalizeVersion;
     const r = await this.t.call<{ machineVersionId?: unknown }, [string, string]>(ep, { args: [machine, signedId], body });
-    if (typeof r.machineVersionId !== "string") throw malformed(ep.step(machine, signedId), "machineVersionId");
+    if (typeof r.machineVersionId !== "string") throw malformed(ep.step(machine, signedId), "machineVersionId", r);
     return r.machineVersionId;
   }
 
@@ -189,7 +189,7 @@ export class StateBackedApi {
     const r = await this.t.call<{ machineVersionMigrationId?: string; machineVersionId?: string }, [string, string]>(ep, { args: [machine, signedId] });
     // The spec names the key both ways; read the documented one first.
     const id = r.machineVersionMigrationId ?? r.machineVersionId;
-    if (typeof id !== "string" || id === "") throw malformed(ep.step(machine, signedId), "machineVersionMigrationId");
+    if (typeof id !== "string" || id === "") throw malformed(ep.step(machine, signedId), "machineVersionMigrationId", r);
     return id;
   }
 
@@ -223,10 +223,10 @@ export class UploadError extends ExpectedError {
 }
 
 function provisionalOf(step: string, signedId: unknown, r: { codeUploadUrl?: unknown; codeUploadFields?: unknown }): ProvisionalUpload {
-  if (typeof signedId !== "string" || signedId === "") throw malformed(step, "signed id");
-  if (typeof r.codeUploadUrl !== "string" || !/^https?:\/\//.test(r.codeUploadUrl)) throw malformed(step, "codeUploadUrl");
+  if (typeof signedId !== "string" || signedId === "") throw malformed(step, "signed id", r);
+  if (typeof r.codeUploadUrl !== "string" || !/^https?:\/\//.test(r.codeUploadUrl)) throw malformed(step, "codeUploadUrl", r);
   const fields = r.codeUploadFields;
-  if (!fields || typeof fields !== "object" || Object.values(fields).some((v) => typeof v !== "string")) throw malformed(step, "codeUploadFields");
+  if (!fields || typeof fields !== "object" || Object.values(fields).some((v) => typeof v !== "string")) throw malformed(step, "codeUploadFields", r);
   return { signedId, codeUploadUrl: r.codeUploadUrl, codeUploadFields: fields as Record<string, string> };
 }
 

@@ -71,6 +71,7 @@ export class StateBackedTransport {
       throw new ApiError(step, res.status, { error: "the answer was not JSON" }, ep.scope);
     }
     if (!value || typeof value !== "object") throw new ApiError(step, res.status, { error: "the answer was not a JSON object" }, ep.scope);
+    answered.set(value, res.status);
     return value as T;
   }
 
@@ -88,7 +89,7 @@ export class StateBackedTransport {
     do {
       const page: R = await this.call<R, A>(ep, { ...call, query: { ...call.query, cursor } });
       const list = items(page);
-      if (!Array.isArray(list)) throw malformed(step, "the list");
+      if (!Array.isArray(list)) throw malformed(step, "the list", page);
       cursor = page.cursor || undefined;
       guard.page(list.length, cursor);
       yield list;
@@ -115,6 +116,10 @@ export class StateBackedTransport {
   }
 }
 
-export function malformed(step: string, what: string): ApiError {
-  return new ApiError(step, 200, { error: `the answer has no valid ${what}` }, undefined);
+/** The status each parsed answer came with, so an error about its content names the real one (a 201, a 204). */
+const answered = new WeakMap<object, number>();
+
+/** An answer without what it must hold; `answer` (as call() returned it) gives the real status. */
+export function malformed(step: string, what: string, answer?: object): ApiError {
+  return new ApiError(step, (answer && answered.get(answer)) ?? 200, { error: `the answer has no valid ${what}` }, undefined);
 }
