@@ -31,6 +31,7 @@ describe("prepare-appliance-upgrade", () => {
     expect(f.events.find((e) => e.type === "prepare")!.detail).toBe(URL_IMAGE.url);
     expect(run.summary).toMatch(/\| gw-a1 \| Gateway \| Site A \| 6\.4\.2-31000 \| prepared \| [\d.]+ (ms|s) \|/);
     expect(run.summary).toMatch(/\| gw-c2 \| .*skipped: offline/);
+    expect(run.report.verdict).toEqual({ level: "ok", sentence: `${ALL_NAMES.length - 1} appliances prepared` });
   });
 
   it("a local image is uploaded once to the Files API and prepared from controller://<peer hostname>:<port>/<file>", async () => {

@@ -148,6 +148,7 @@ describe("fleet-status", () => {
     expect(lines.find((l) => l.instance === "d")).toEqual({ instance: "d", versionId: v1.id, label: "v1.0.0", status: "paused" });
     const summary = t.report.summary.join("\n");
     expect(summary).toContain(`**3 of 8 instances run v1.2.0 (${v2.id}).**`);
+    expect(t.report.verdict).toEqual({ level: "ok", sentence: `3 of 8 instances of \`app\` run **v1.2.0** (\`${v2.id}\`)` });
     expect(summary).toContain(`| \`v1.0.0\` | \`${v1.id}\` | 5 | 62.5% |`);
     expect(summary).toContain('```mermaid\npie showData title Instances by version\n    "v1.0.0" : 5\n    "v1.2.0" : 3\n```');
     expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
@@ -159,6 +160,7 @@ describe("fleet-status", () => {
     expect(Object.fromEntries(t.report.outputs)).toMatchObject({ "instance-count": "3", "paused-count": "0" });
     expect(t.report.outputs.has("on-target-count")).toBe(false);
     expect(t.report.summary.join("\n")).toContain(`**3 of 3 instances run v1.0.0 (${v1.id}).**`);
+    expect(t.report.verdict).toEqual({ level: "ok", sentence: `All 3 instances of \`app\` run **v1.0.0** (\`${v1.id}\`)` });
     const t2 = makeContext();
     await fleetStatus(await config({ operation: "fleet-status", instances: "a,b,ghost" }), t2.ctx);
     expect(t2.report.outputs.get("instance-count")).toBe("2");

@@ -21,7 +21,7 @@ export interface LifecycleSummary {
 }
 
 export function lifecycleMarkdown(s: LifecycleSummary): string {
-  const parts = [`### Appgate SDP: ${s.title}`, "", `**${escapeCell(s.headline)}**`, ""];
+  const parts = [`**Appgate SDP: ${s.title}** (${escapeCell(s.headline)})`, ""];
   parts.push(facts([["Controller", s.controller], ...s.facts.map(([k, v]): [string, string | number] => [k, escapeCell(v)]), ["Time", formatDuration(s.finishedAt - s.startedAt)]]), "");
   if (s.error) parts.push(`**Error:** ${escapeCell(s.error)}`, "");
   if (s.problems.length > 0) parts.push("**Pre-flight problems:**", "", ...s.problems.map((p) => `- ${escapeCell(p)}`), "");

@@ -4,6 +4,7 @@
  * the plan), act, and whatever way it ends write the outputs, the summary (one row per
  * appliance) and the JSON report file, then the verdict.
  */
+import type { Verdict } from "../report/verdict.ts";
 import { join } from "node:path";
 import type { AppgateClient } from "../appgate/api/client.ts";
 import { explain, messageOf } from "../appgate/api/errors.ts";
@@ -110,12 +111,31 @@ export async function runLifecycle(config: AppgateConnection, ctx: OperationCont
       logger.warning(`Could not write the report file ${file}: ${messageOf(err)}`);
     }
     spec.outputs(records, written);
+    report.setVerdict(lifecycleVerdict(spec.done, { cancelled, error, problems: plan?.problems.length ?? 0, dryRun: config.dryRun, failed: failed.map((r) => r.name), done: done.length, planned: plan?.todo.length ?? 0 }));
     report.addSummary(lifecycleMarkdown(summary));
     for (const r of failed) report.annotate({ level: "error", title: `Appliance ${r.name}`, message: r.reason ?? "failed" });
     if (cancelled) report.fail("Cancelled");
     else if (error !== undefined) report.fail(error);
     else if (failed.length > 0) report.fail(`${failed.length} appliance(s) failed: ${failed.map((r) => `${r.name} (${r.reason ?? "failed"})`).join("; ")}`);
   }
+}
+
+/** The verdict line of a prepare or cancel run ("✅ 6 appliances prepared", "❌ 1 appliance failed: gw-a1"). */
+function lifecycleVerdict(
+  doneWord: string,
+  r: { cancelled: boolean; error: string | undefined; problems: number; dryRun: boolean; failed: string[]; done: number; planned: number },
+): Verdict {
+  const appliances = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "appliance" : "appliances"}`;
+  if (r.cancelled) return { level: "fail", sentence: `Cancelled after ${appliances(r.done)} ${doneWord}`, fix: "Run the step again to finish." };
+  if (r.problems > 0) return { level: "fail", sentence: `Pre-flight found ${r.problems} ${r.problems === 1 ? "problem" : "problems"}; nothing was changed`, fix: "Fix the problems listed below, then run again." };
+  if (r.error !== undefined) return { level: "fail", sentence: `The run did not finish; ${appliances(r.done)} ${doneWord}`, fix: "See the error below; fix it, then run again." };
+  if (r.dryRun) return { level: "ok", sentence: `Dry run: ${appliances(r.planned)} would be ${doneWord}; nothing was changed` };
+  if (r.failed.length > 0) {
+    const names = r.failed.slice(0, 5).map((n) => `\`${n.replace(/`/g, "'")}\``).join(", ");
+    return { level: "fail", sentence: `${appliances(r.failed.length)} failed (${names}${r.failed.length > 5 ? ", …" : ""}); ${appliances(r.done)} ${doneWord}`, fix: "See each failed appliance's outcome below; fix the cause, then run again." };
+  }
+  if (r.done === 0) return { level: "ok", sentence: `Nothing to do: no appliance needed to be ${doneWord}` };
+  return { level: "ok", sentence: `${appliances(r.done)} ${doneWord}` };
 }
 
 export function outcomeNames(records: readonly LifecycleRecord[], ...outcomes: LifecycleOutcome[]): string {

@@ -77,7 +77,11 @@ export function bulkVerdict(t: BulkTally, end: BulkEnd, fixFor: FixFor): Verdict
     const fix = fixFor(top);
     return {
       level: end.failOnError ? "fail" : "warn",
-      sentence: `${count(t.failed)} of ${of} ${end.words.failedTo(t.failed)}; ${count(t.succeeded + t.planned)} ${end.dryRun ? end.words.wouldBe(t.planned) : end.words.done(t.succeeded)}${skipped}`,
+      sentence:
+        t.failed === t.total
+          ? `${t.total === 1 ? "The only instance" : `None of the ${count(t.total)} instances`} of ${code(end.machine)} ${end.words.failedTo(t.failed).replace(/^could not/, t.total === 1 ? "could not" : "could")}`
+          : `${count(t.failed)} of ${of} ${end.words.failedTo(t.failed)}; ${count(t.succeeded + t.planned)} ${end.dryRun ? "planned" : "succeeded"}${skipped}`,
+      covers: true,
       fix:
         `${top.count === t.failed ? "All" : `${count(top.count)} of them`} failed with ${top.reason}${fix ? `: ${fix}` : ""}. ` +
         "Retry them with `instances-file` set to this step's `failed-instances-file` output.",

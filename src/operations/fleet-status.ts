@@ -2,6 +2,7 @@ import type { FleetStatusConfig } from "../config/config.ts";
 import { code, escapeCell, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
 import { runFactRows } from "../report/run-facts.ts";
+import { type Verdict, versionText } from "../report/verdict.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
@@ -65,8 +66,9 @@ export async function fleetStatus(config: FleetStatusConfig, ctx: OperationConte
   if (config.selection.kind === "query") factRows.push(["Instances", `where ${code(`${config.selection.index} ${config.selection.op} ${config.selection.value}`)}`]);
   if (config.selection.kind === "list") factRows.push(["Instances", `${fmt(config.selection.names.length)} named${missing > 0 ? `, ${fmt(missing)} of them not found` : ""}`]);
   factRows.push(["Paused", fmt(paused)], ...runFactRows(ctx.env));
+  report.setVerdict(fleetVerdict(config.machine, total, versions, to && { id: to.id, label: to.clientInfo ?? counts.labelOf(to.id), count: onTarget }, missing));
   const sections = [
-    `### Fleet status of ${code(config.machine)}`,
+    `#### Fleet status of ${code(config.machine)}`,
     `**${escapeCell(head)}.** Instances move to a new desired version at their next event.`,
     facts(factRows),
   ];
@@ -91,6 +93,31 @@ function headline(total: number, versions: { id: string; label: string; count: n
   const shown = target ?? versions[0]!;
   const name = shown.label ? `${shown.label} (${shown.id})` : shown.id;
   return `${fmt(shown.count)} of ${fmt(total)} instances run ${name}`;
+}
+
+/** The verdict line: where the fleet stands, in a person's words, labels beside ids. */
+function fleetVerdict(
+  machine: string,
+  total: number,
+  versions: { id: string; label: string; count: number }[],
+  target: { id: string; label: string | undefined; count: number } | undefined,
+  missing: number,
+): Verdict {
+  const of = `of ${code(machine)}`;
+  const notFound = missing > 0 ? { level: "warn" as const, fix: `${fmt(missing)} of the named instances are not in the machine's listing: check the names.` } : { level: "ok" as const };
+  if (total === 0) return { ...notFound, sentence: `No instance ${of} selected` };
+  if (target) {
+    const all = target.count === total;
+    return { ...notFound, sentence: `${all ? `All ${fmt(total)}` : `${fmt(target.count)} of ${fmt(total)}`} instances ${of} run ${versionText(target.id, target.label)}` };
+  }
+  const top = versions[0]!;
+  return {
+    ...notFound,
+    sentence:
+      versions.length === 1
+        ? `All ${fmt(total)} instances ${of} run ${versionText(top.id, top.label)}`
+        : `${fmt(total)} instances ${of} run ${fmt(versions.length)} versions; most (${fmt(top.count)}) run ${versionText(top.id, top.label)}`,
+  };
 }
 
 /** A Mermaid pie of the versions, labels made safe for Mermaid and Markdown. */

@@ -17,7 +17,7 @@ export function renderSummary(report: RunReport): string {
       const short = failure.length <= SHORT_FAILURE;
       verdict = { level: "fail", sentence: short ? `Failed: ${failure}` : "The step failed" };
       if (!short) blocks.unshift(`> [!CAUTION]\n> ${failure}`);
-    } else if (!`${verdict.sentence} ${verdict.fix ?? ""}`.includes(failure)) {
+    } else if (!verdict.covers && !`${verdict.sentence} ${verdict.fix ?? ""}`.includes(failure)) {
       blocks.unshift(`**Error:** ${failure}`);
     }
   }

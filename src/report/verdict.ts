@@ -13,6 +13,8 @@ export interface Verdict {
   sentence: string;
   /** What to change or do next, when there is something to do. */
   fix?: string;
+  /** The sentence says all the step's failure message would: the summary does not repeat it. */
+  covers?: boolean;
 }
 
 const ICON: Record<VerdictLevel, string> = { ok: "✅", warn: "⚠️", fail: "❌" };
