@@ -21,8 +21,13 @@ describe("npm run demo", () => {
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
     const code = await new Promise<number | null>((res) => child.on("close", res));
     expect(code, out).toBe(0);
-    // publish-version, publish-migration, set-desired-version, delete (dry run), Appgate plan and upgrade.
-    expect(out.match(/^exit code 0$/gm), out).toHaveLength(6);
+    // publish-version, publish-migration, set-desired-version, fleet-status, delete (dry run), Appgate plan and upgrade pass;
+    // a run with no migration published and a mistyped operation fail, as they should.
+    expect(out.match(/^exit code 0$/gm), out).toHaveLength(7);
+    expect(out.match(/^exit code 1$/gm), out).toHaveLength(2);
+    // The log as the runner shows it: no workflow command is printed raw.
+    expect(out).not.toMatch(/^ {2}::/m);
+    expect(out).toContain("  Error: Input 'operation': 'set-desired-versions' is not valid. Did you mean 'set-desired-version'?");
     expect(await readdir(temp)).toEqual([]);
   }, 240_000);
 });
