@@ -80,6 +80,8 @@ describe("set-desired-version in waves", () => {
     expect(r.summary).toContain("#### Waves");
     expect(r.summary).toContain(`| 1 | 10% | ${by[0]!.length} | ${by[0]!.length} | ${by[0]!.length} of ${by[0]!.length} (100%) | 0 | passed |`);
     expect(r.summary).toContain(`| 3 | 100% | ${by[2]!.length} | ${by[2]!.length} | — | — | sent (last wave) |`);
+    // A bar per wave: the instances it sent.
+    expect(r.summary).toContain(`    x-axis ["1 (10%)", "2 (50%)", "3 (100%)"]\n    y-axis "instances" 0 --> ${Math.max(...by.map((w) => w.length))}\n    bar [${by.map((w) => w.length).join(", ")}]`);
     // The wave table comes first, then the counts as today.
     expect(r.summary.indexOf("#### Waves")).toBeLessThan(r.summary.indexOf("| Selected | Updated |"));
     for (const l of r.lines) expect(l.wave).toBe(waveOf(l.instance, [1000, 5000, 10000]));

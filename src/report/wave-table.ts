@@ -1,4 +1,5 @@
 import { code, escapeCell, table } from "./markdown.ts";
+import { mermaidBars } from "./sections.ts";
 
 /** One wave of a rollout as the summary shows it. */
 export interface WaveRow {
@@ -30,7 +31,8 @@ export function waveTable(rows: readonly WaveRow[], opts: { dryRun: boolean; not
           r.verdict,
         ]),
       );
-  const parts = [`#### Waves\n\n${body}`];
+  const chart = rows.length > 1 ? mermaidBars(opts.dryRun ? "Instances per wave (planned)" : "Instances sent per wave", "instances", rows.map((r) => [`${r.wave} (${r.share})`, r.instances] as const)) : "";
+  const parts = [`#### Waves\n\n${body}`, ...(chart ? [chart] : [])];
   if (opts.notes.length > 0) parts.push(opts.notes.map((n) => `- ${escapeCell(n)}`).join("\n"));
   if (opts.samples.length > 0) {
     parts.push(`Error logs read (first ${opts.samples.length}):\n\n${table(["Instance", "Log"], opts.samples.map((s) => [code(s.instance.slice(0, 128)), code(oneLine(s.log))]))}`);
