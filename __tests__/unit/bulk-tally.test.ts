@@ -38,7 +38,7 @@ describe("bulk summary", () => {
     const t = new BulkTally();
     for (const n of ["c", "d"]) t.add({ name: n, outcome: "failed", status: 400, code: "no-migration-path", reason: "HTTP 400: no-migration-path: no path from ver_a" });
     const s = t.failureSection((c) => (c.code === "no-migration-path" ? "publish a migration first" : undefined));
-    expect(s).toContain("- **2 × HTTP 400 no-migration-path**: publish a migration first\n  <details><summary>names</summary>");
+    expect(s).toContain("* **2 × HTTP 400 no-migration-path**: publish a migration first\n  <details><summary>names</summary>");
     expect(s).toContain("Example: no path from ver\\_a");
   });
 

@@ -70,8 +70,8 @@ describe("sections", () => {
     ]);
     expect(md).toBe(
       "#### Failures by cause\n\n" +
-        "- **30 × HTTP 400 no-migration-path**: publish a migration\n  <details><summary>first 2 names</summary>\n\n  `a`, `b`, and 28 more (see the report file)\n\n  Example: no path\n\n  </details>\n" +
-        "- **1 × HTTP 404**\n  <details><summary>name</summary>\n\n  `ghost`\n\n  </details>",
+        "* **30 × HTTP 400 no-migration-path**: publish a migration\n  <details><summary>first 2 names</summary>\n\n  `a`, `b`, and 28 more (see the report file)\n\n  Example: no path\n\n  </details>\n" +
+        "* **1 × HTTP 404**\n  <details><summary>name</summary>\n\n  `ghost`\n\n  </details>",
     );
   });
 
@@ -118,5 +118,19 @@ describe("the 1 MiB cap", () => {
     expect(open).toMatch(/\n\n<\/details>\n\n> \[!NOTE\]/);
     const fence = capSummary(`\`\`\`\n${"x".repeat(600_000)}\n\n${"y".repeat(600_000)}`);
     expect(fence).toMatch(/\n```\n\n> \[!NOTE\]/);
+  });
+});
+
+describe("cause groups rendered as GitHub renders Markdown", () => {
+  it("stay one list of their own when a list of facts follows them", async () => {
+    const { marked } = await import("marked");
+    const { facts } = await import("../../src/report/markdown.ts");
+    const md = `${causeGroups("Failures by cause", [{ cause: "HTTP 404", count: 1, sample: ["ghost"] }])}\n\n${facts([["Machine", "`m`"]])}`;
+    const html = await marked.parse(md);
+    const lists = html.match(/<ul>[\s\S]*?<\/ul>/g) ?? [];
+    expect(lists).toHaveLength(2);
+    expect(lists[0]).toContain("HTTP 404");
+    expect(lists[0]).not.toContain("Machine");
+    expect(lists[1]).toContain("Machine");
   });
 });

@@ -46,7 +46,7 @@ export function causeGroups(heading: string, groups: readonly CauseGroup[], maxG
   const sorted = [...groups].sort((a, b) => b.count - a.count);
   const shown = sorted.slice(0, maxGroups);
   const blocks = shown.map((g) => {
-    const line = `- **${count(g.count)} × ${escapeInline(g.cause)}**${g.fix ? `: ${escapeInline(g.fix)}` : ""}`;
+    const line = `* **${count(g.count)} × ${escapeInline(g.cause)}**${g.fix ? `: ${escapeInline(g.fix)}` : ""}`;
     const said = g.example ? `\n\n  Example: ${escapeInline(g.example)}` : "";
     if (g.sample.length === 0) return g.example ? `${line} (${escapeInline(g.example)})` : line;
     const names = g.sample.map((n) => code(n)).join(", ");
