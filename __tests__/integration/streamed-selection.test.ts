@@ -50,6 +50,42 @@ describe("streamed selection", () => {
     expect(order.slice(0, lastPage).filter((o) => o === "put").length).toBeGreaterThanOrEqual(50);
   });
 
+  it("a name the listing shows on two pages (instances created meanwhile) is sent and counted once", async () => {
+    // Pages of 2 read by offset: before page 3, three instances are created ahead of the rest, so
+    // page 3 shows r-1 (seen on page 1) and r-2 (seen on page 2) again.
+    const small = await startFakeStateBacked({ keys: [KEY], pageSize: 2, now: () => clock.now() });
+    try {
+      small.addMachine("app");
+      const w1 = small.addVersion("app", "v1");
+      const w2 = small.addVersion("app", "v2");
+      small.addMigration("app", w1.id, w2.id);
+      small.addInstances("app", names(6, "r"), w1.id);
+      let page = 0;
+      small.opts.beforeInstancesPage = (m) => {
+        if (++page !== 3) return;
+        const old = [...m.instances.values()];
+        m.instances.clear();
+        for (const slug of ["new-0", "new-1", "new-2"]) m.instances.set(slug, { slug, createdAt: small.stamp(), status: "running", versionId: w2.id });
+        for (const i of old) m.instances.set(i.slug, i);
+      };
+      const t = makeContext();
+      const all: Record<string, string> = { operation: "set-desired-version", "api-url": small.url, "api-key-id": KEY.keyId, "api-key-secret": KEY.secret, machine: "app", "to-version": w2.id, "all-instances": "true" };
+      const cfg = (await buildConfig((n) => all[n] ?? "", { sha: "s", repository: "r", workspace: tmpdir() })) as SetDesiredVersionConfig;
+      await setDesiredVersion(cfg, t.ctx);
+      const lists = small.requests.filter((r) => r.method === "GET" && r.path === "/machines/app/i");
+      expect(lists).toHaveLength(5);
+      const puts = small.requests.filter((r) => r.method === "PUT" && r.path.startsWith("/machines/app/i/")).map((r) => r.path);
+      expect(puts.sort()).toEqual(names(6, "r").map((n) => `/machines/app/i/${n}/v`).sort());
+      expect(t.report.outputs.get("succeeded-count")).toBe("6");
+      expect(t.report.outputs.get("skipped-count")).toBe("0");
+      expect(t.report.outputs.get("failed-count")).toBe("0");
+      const lines = reportLines(t.report.outputs.get("report-file")!);
+      expect(lines.map((l) => l.instance).sort()).toEqual(names(6, "r").sort());
+    } finally {
+      await small.close();
+    }
+  });
+
   it("shards still partition the whole listing exactly", async () => {
     const v1 = fake.addVersion("app", "v1");
     const v2 = fake.addVersion("app", "v2");

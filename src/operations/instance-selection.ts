@@ -102,7 +102,7 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
         yield* decide(page.map((i) => i.slug), rules, (name) => {
           const i = byName.get(name);
           return i ? versionOf(i) : null;
-        });
+        }, seen);
       }
       return;
     }
@@ -117,7 +117,8 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
     }
     for await (const page of source.pages()) yield* decide(page, rules, lookup, seen);
   }
-  // Names seen in a list or query (a repeated name is sent once).
+  // Names seen so far, whatever the source (a repeated name is sent and counted once): a listing
+  // read while instances come and go can show a name on two pages.
   const seen = new Set<string>();
   return {
     [Symbol.asyncIterator]: () => items(),

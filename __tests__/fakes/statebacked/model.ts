@@ -89,6 +89,11 @@ export interface FakeOptions {
   userTokens?: Record<string, { orgs: string[]; scopes: string[] }>;
   /** Items per list page. */
   pageSize?: number;
+  /**
+   * Called before each page of an instance listing is answered: a test changes the machine
+   * between pages, as instances come and go on the live service while a listing is read.
+   */
+  beforeInstancesPage?: (machine: MachineRec) => void;
   /** Added before every API answer. */
   latencyMs?: number;
   /** More API requests in flight than this get 429 (the bench's server limit). */

@@ -59,7 +59,10 @@ export const READ_AND_INSTANCE_ROUTES: Route[] = [
     method: "GET",
     path: "/machines/:machine/i",
     scope: "instances.read",
-    handle: (c) => sendPage(c, "instances", [...c.machine.instances.values()], instanceToWire(c.machine)),
+    handle: (c) => {
+      c.fake.opts.beforeInstancesPage?.(c.machine);
+      sendPage(c, "instances", [...c.machine.instances.values()], instanceToWire(c.machine));
+    },
   },
   {
     method: "GET",
