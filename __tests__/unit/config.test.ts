@@ -162,3 +162,21 @@ describe("config: per operation", () => {
     expect(d).toMatchObject({ concurrency: 4, selection: { kind: "list", names: ["a", "b"] } });
   });
 });
+
+describe("config: a long value in an error", () => {
+  const big = `${"x".repeat(1_000_000)}::error::`;
+  const AG = { operation: "complete-appliance-upgrade", "controller-url": "https://ctrl.example.com:8443", username: "api", password: "pw" };
+  it.each([
+    ["a boolean", { operation: "set-desired-version", ...KEY, "all-instances": big }, "all-instances"],
+    ["a number", { operation: "set-desired-version", ...KEY, "all-instances": "true", concurrency: `1${big}` }, "concurrency"],
+    ["a machine name", { operation: "publish-version", ...KEY, machine: big }, "machine"],
+    ["an Appgate api-version", { ...AG, "api-version": big }, "api-version"],
+    ["an Appgate device-id", { ...AG, "device-id": big }, "device-id"],
+  ])("echoes %s cut to 80 characters and an ellipsis", async (_, inputs, input) => {
+    const e = await inputError(inputs as Record<string, string>);
+    expect(e.input).toBe(input);
+    expect(e.message).toMatch(/'[^']{80}…'/);
+    expect(e.message).not.toContain("x".repeat(81));
+    expect(e.message.length).toBeLessThan(500);
+  });
+});

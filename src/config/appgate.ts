@@ -5,7 +5,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { AppgateAuth } from "../appgate/api/session.ts";
 import { parseNameList } from "../bulk/selection.ts";
-import { InputError, type Inputs, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
+import { InputError, type Inputs, parseServiceUrl, refuseControlCharacters, shown } from "./inputs.ts";
 
 /** How to reach and sign in to the Controller: the same for every Appgate operation. */
 export interface AppgateConnection {
@@ -136,7 +136,7 @@ function parseConnection(inputs: Inputs, dryRun: boolean, repository: string, op
     }
     if (password === undefined) throw new InputError("password", "is required with 'username'");
     const deviceId = inputs.optional("device-id") ?? deriveDeviceId(repository, controllerUrl);
-    if (!UUID_RE.test(deviceId)) throw new InputError("device-id", `must be a UUID, got '${deviceId}'`);
+    if (!UUID_RE.test(deviceId)) throw new InputError("device-id", `must be a UUID, got '${shown(deviceId)}'`);
     auth = {
       kind: "password",
       username,
@@ -176,9 +176,9 @@ function parseImage(value: string, workspace: string): UpgradeImage {
     try {
       url = new URL(value);
     } catch {
-      throw new InputError("image-url", `is not a valid URL: '${value}'`);
+      throw new InputError("image-url", `is not a valid URL: '${shown(value)}'`);
     }
-    if (url.protocol !== "https:") throw new InputError("image-url", `must be an https:// URL (or a local file path), got '${url.protocol}'`);
+    if (url.protocol !== "https:") throw new InputError("image-url", `must be an https:// URL (or a local file path), got '${shown(url.protocol)}'`);
     if (url.username || url.password) throw new InputError("image-url", "must not carry a user name or password");
     fileName = decodeURIComponent(url.pathname.split("/").pop() ?? "");
     image = { kind: "url", url: url.href, fileName };
@@ -187,7 +187,7 @@ function parseImage(value: string, workspace: string): UpgradeImage {
     image = { kind: "file", path: value, fileName, workspace };
   }
   if (!/\d+\.\d+\.\d+/.test(fileName) || !/\.img\.zip$/i.test(fileName)) {
-    throw new InputError("image-url", `its file name must carry the version, e.g. appgate-6.5.0-32000-release.img.zip; got '${fileName || value}'`);
+    throw new InputError("image-url", `its file name must carry the version, e.g. appgate-6.5.0-32000-release.img.zip; got '${shown(fileName || value)}'`);
   }
   return image;
 }
@@ -199,7 +199,7 @@ function parseControllerUrl(value: string): URL {
   if (path !== "" && path !== "/admin") {
     throw new InputError(
       "controller-url",
-      `must be the Controller's admin address without a path (e.g. https://ctrl.example.com:8443), got path '${url.pathname}'`,
+      `must be the Controller's admin address without a path (e.g. https://ctrl.example.com:8443), got path '${shown(url.pathname)}'`,
     );
   }
   return new URL(url.origin);
@@ -210,7 +210,7 @@ function parseApiVersion(value: string | undefined): number | undefined {
   const m = /^v?(\d{1,3})$/.exec(value);
   const n = m ? Number(m[1]) : NaN;
   if (!m || n < 7 || n > 999) {
-    throw new InputError("api-version", `must be the peer API version as a whole number (e.g. 23), got '${value}'`);
+    throw new InputError("api-version", `must be the peer API version as a whole number (e.g. 23), got '${shown(value)}'`);
   }
   return n;
 }

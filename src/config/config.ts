@@ -1,7 +1,7 @@
 import { NAME_PATTERN } from "../bulk/selection.ts";
 import { type VersionRef, parseVersionRef } from "../statebacked/version-ref.ts";
 import { APPGATE_OPERATION_INPUTS, type AppgateOperationConfig, isAppgateOperation, parseAppgateConfig } from "./appgate.ts";
-import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters } from "./inputs.ts";
+import { InputError, Inputs, type InputSource, parseServiceUrl, refuseControlCharacters, shown } from "./inputs.ts";
 import { type BulkSettings, type InstanceSelection, MAX_INSTANCES_FILE_BYTES, parseBulkSettings, parseSelection } from "./selection-inputs.ts";
 import { ROLLOUT_INPUTS, type RolloutSettings, parseRollout } from "./rollout.ts";
 import { didYouMean } from "./suggest.ts";
@@ -183,7 +183,7 @@ export async function buildConfig(source: InputSource, run: RunContextForConfig)
       if (danger !== "true") {
         throw new InputError(
           "danger-data-will-be-deleted-forever",
-          `must be 'true' to delete instances${danger === undefined ? "" : ` (got '${danger}')`}. Deleting an instance destroys its current state, ` +
+          `must be 'true' to delete instances${danger === undefined ? "" : ` (got '${shown(danger)}')`}. Deleting an instance destroys its current state, ` +
             "its context and its whole transition history, forever; nothing can restore it. Set it to 'true' only in a reviewed workflow.",
         );
       }
@@ -243,10 +243,10 @@ function parseStateBackedBase(inputs: Inputs, dryRun: boolean, workspace: string
     throw new InputError("api-key-id", "set 'api-key-id' and 'api-key-secret' (from `smply keys create`), or 'token'");
   }
   const orgId = inputs.optional("org-id");
-  if (orgId !== undefined && !/^org_[A-Za-z0-9_-]+$/.test(orgId)) throw new InputError("org-id", `'${orgId}' is not an org id (org_…)`);
+  if (orgId !== undefined && !/^org_[A-Za-z0-9_-]+$/.test(orgId)) throw new InputError("org-id", `'${shown(orgId)}' is not an org id (org_…)`);
   const machine = inputs.required("machine");
   if (!NAME_PATTERN.test(machine)) {
-    throw new InputError("machine", `'${machine}' is not a machine name: 1 to 128 of letters, digits, '-' and '_'`);
+    throw new InputError("machine", `'${shown(machine)}' is not a machine name: 1 to 128 of letters, digits, '-' and '_'`);
   }
   const secrets = auth.kind === "token" ? [auth.token] : [auth.secret];
   return {
@@ -274,9 +274,9 @@ function parseIndexSelectors(value: string | undefined): Record<string, string> 
     throw new InputError("index-selectors", 'must be a JSON object of index name to JSON path, e.g. {"email": "$.public.email"}');
   }
   for (const [k, v] of Object.entries(parsed)) {
-    if (!NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${k}' is not an index name (letters, digits, '-', '_')`);
-    if (typeof v !== "string" || v === "") throw new InputError("index-selectors", `the selector of '${k}' must be a non-empty string (a JSON path)`);
-    refuseControlCharacters("index-selectors", v, `the selector of '${k}' must be one line without control characters`);
+    if (!NAME_PATTERN.test(k)) throw new InputError("index-selectors", `'${shown(k)}' is not an index name (letters, digits, '-', '_')`);
+    if (typeof v !== "string" || v === "") throw new InputError("index-selectors", `the selector of '${shown(k)}' must be a non-empty string (a JSON path)`);
+    refuseControlCharacters("index-selectors", v, `the selector of '${shown(k)}' must be one line without control characters`);
   }
   return Object.fromEntries(Object.entries(parsed as Record<string, string>));
 }

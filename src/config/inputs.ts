@@ -1,4 +1,4 @@
-import { hasControlCharacter } from "../runtime/escape.ts";
+import { hasControlCharacter, quoteUntrusted } from "../runtime/escape.ts";
 import { isLoopbackHost } from "../runtime/url-policy.ts";
 import { didYouMean } from "./suggest.ts";
 import { ExpectedError } from "../runtime/errors.ts";
@@ -12,6 +12,14 @@ export { isLoopbackHost };
 
 /** Returns the raw input value ('' when unset), as @actions/core's getInput does. */
 export type InputSource = (name: string) => string;
+
+/** The most characters of an input's value an error echoes (a value may be megabytes long). */
+export const SHOWN_VALUE_CHARS = 80;
+
+/** An input's value as an error echoes it: cut short (ending in '…') and its control characters made visible. */
+export function shown(value: string): string {
+  return quoteUntrusted(value, SHOWN_VALUE_CHARS);
+}
 
 export class InputError extends ExpectedError {
   readonly input: string;
@@ -57,13 +65,13 @@ export class Inputs {
     if (v === undefined) return defaultValue;
     if (/^(true|True|TRUE)$/.test(v)) return true;
     if (/^(false|False|FALSE)$/.test(v)) return false;
-    throw new InputError(name, `must be 'true' or 'false', got '${v}'`);
+    throw new InputError(name, `must be 'true' or 'false', got '${shown(v)}'`);
   }
 
   int(name: string, defaultValue: number, min: number, max: number): number {
     const v = this.optional(name);
     if (v === undefined) return defaultValue;
-    if (!/^\d+$/.test(v)) throw new InputError(name, `must be a whole number from ${min} to ${max}, got '${v}'`);
+    if (!/^\d+$/.test(v)) throw new InputError(name, `must be a whole number from ${min} to ${max}, got '${shown(v)}'`);
     const n = Number(v);
     if (n < min || n > max) throw new InputError(name, `must be from ${min} to ${max}, got ${n}`);
     return n;
@@ -73,7 +81,7 @@ export class Inputs {
     const v = this.optional(name) ?? defaultValue;
     if (v === undefined) throw new InputError(name, `is required; one of: ${allowed.join(", ")}`);
     if (!(allowed as readonly string[]).includes(v)) {
-      throw new InputError(name, `'${v}' is not valid.${didYouMean(v, allowed)} Use one of: ${allowed.join(", ")}`);
+      throw new InputError(name, `'${shown(v)}' is not valid.${didYouMean(v, allowed)} Use one of: ${allowed.join(", ")}`);
     }
     return v as T;
   }
@@ -106,10 +114,10 @@ export function parseServiceUrl(input: string, value: string): URL {
   if (url.search || url.hash) throw new InputError(input, "must not have a query or fragment");
   if (url.protocol === "http:") {
     if (!isLoopbackHost(url.hostname)) {
-      throw new InputError(input, `plain http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost), got '${url.hostname}'`);
+      throw new InputError(input, `plain http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost), got '${shown(url.hostname)}'`);
     }
   } else if (url.protocol !== "https:") {
-    throw new InputError(input, `must be an https:// URL, got '${url.protocol}'`);
+    throw new InputError(input, `must be an https:// URL, got '${shown(url.protocol)}'`);
   }
   return url;
 }
