@@ -19,7 +19,7 @@ import { CancelledError, isCancelled, systemClock } from "./runtime/clock.ts";
 import { isExpectedError } from "./runtime/errors.ts";
 import { guardedLogger, type Logger } from "./runtime/logger.ts";
 import type { RunEnv } from "./runtime/run-env.ts";
-import { runSecrets } from "./runtime/secrets.ts";
+import { redact, runSecrets } from "./runtime/secrets.ts";
 
 /** After SIGINT/SIGTERM the step writes what it has and exits within this time, whatever is still running. */
 const CANCEL_GRACE_MS = 1500;
@@ -56,8 +56,20 @@ export function runEnv(env: Record<string, string | undefined> = process.env): R
   };
 }
 
-/** The action: read the config, run the operation, then write outputs, summary and the step's result. */
+/**
+ * The action: read the config, run the operation, then write outputs, summary and the step's
+ * result. Whatever escapes the run's own handling fails the step with one line, not a stack trace.
+ */
 export async function run(): Promise<void> {
+  try {
+    await runAction();
+  } catch (err) {
+    if (err instanceof Error) core.debug(redact(err.stack ?? err.message));
+    core.setFailed(`The step failed unexpectedly: ${redact(err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
+async function runAction(): Promise<void> {
   const env = runEnv();
   // Before anything can echo them, even an input error.
   for (const name of SECRET_INPUTS) addSecret(core.getInput(name, { trimWhitespace: false }));
