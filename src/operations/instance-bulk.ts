@@ -200,9 +200,10 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
         return outcome;
       },
       onOutcome: (o) => {
-        const item = open.get(o.name);
+        // A plain names list is not held open: its items are their names.
+        const item = open.get(o.name) ?? { name: o.name };
         open.delete(o.name);
-        if (item) gate?.settled(item, o);
+        gate?.settled(item, o);
         const wave = opts.wave?.(o.name);
         record(wave === undefined ? o : { ...o, wave }, opts.kind);
         opts.onOutcome?.(o);

@@ -10,7 +10,8 @@ export interface ChosenInstances {
 /**
  * Hands a selection to the engine: outcomes decided without a request are recorded as they are
  * read; the other instances are kept open (with their version, for the probe) until their outcome,
- * so the map holds no more than the engine's read-ahead and what it has in flight.
+ * so the map holds no more than the engine's read-ahead and what it has in flight. A names list
+ * known up front (no versions) is handed over as plain names: nothing is held open for it.
  */
 export class SelectionFeed {
   readonly open = new Map<string, SelectedInstance>();
@@ -36,8 +37,9 @@ export class SelectionFeed {
     if (!known) return undefined;
     const names: string[] = [];
     for (const item of known) {
-      const name = this.take(item);
-      if (name !== undefined) names.push(name);
+      if (item.decided) this.record({ name: item.name, ...item.decided });
+      // A name without a version carries nothing the name does not: not held open (100,000 of them would be).
+      else names.push(item.name);
     }
     return names;
   }
