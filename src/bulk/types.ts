@@ -1,7 +1,7 @@
 /** What the bulk scheduler (pool.ts) takes and gives: one attempt's result, one item's outcome, the run's options and result. */
 import type { Clock } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/logger.ts";
-import type { RetryPolicy } from "../runtime/retry-policy.ts";
+import type { RetryPolicy, TransientFailure } from "../runtime/retry-policy.ts";
 import type { Progress } from "./progress.ts";
 
 /** The result of one try for one item. */
@@ -22,18 +22,7 @@ export type AttemptResult =
    * is not counted as an attempt). E.g. instances waiting for a probe of their kind.
    */
   | { kind: "defer"; until: Promise<unknown> }
-  | {
-      kind: "retry";
-      reason: string;
-      status?: number;
-      code?: string;
-      /** The server's Retry-After: pauses the whole pool and is a floor for this item's wait. */
-      retryAfterMs?: number;
-      /** The server refused for load (429): lowers the pool's concurrency. */
-      rateLimited?: boolean;
-      /** The server may have carried this attempt out (its answer was lost, or a 500/502/504). */
-      mayHaveActed?: boolean;
-    };
+  | TransientFailure;
 
 /** What the pool knows of an item's earlier attempts, handed to its next one. */
 export interface AttemptHistory {

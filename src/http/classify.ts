@@ -3,22 +3,9 @@
  * transient (try again, with the server's Retry-After and whether it was a 429) or not (left to
  * the caller's own mapping of 2xx/4xx/permanent network errors).
  */
+import type { TransientFailure } from "../runtime/retry-policy.ts";
 import type { HttpResponse } from "./client.ts";
 import { type Retryability, TransportError, mayHaveActed, parseRetryAfter, shouldRetry } from "./retry.ts";
-
-/** A transient failure: worth another attempt (the shape of the bulk pool's `retry` result). */
-export interface TransientFailure {
-  kind: "retry";
-  reason: string;
-  status?: number;
-  code?: string;
-  /** The server's Retry-After, in ms from now. */
-  retryAfterMs?: number;
-  /** The server refused for load (429). */
-  rateLimited?: boolean;
-  /** The server may have carried this try out although it failed (its answer was lost, or a 500/502/504). */
-  mayHaveActed: boolean;
-}
 
 /**
  * A transient status (429, 5xx) or a transient network error becomes a TransientFailure (as far
@@ -28,7 +15,7 @@ export function classifyHttp(
   outcome: HttpResponse | TransportError | unknown,
   nowMs: number,
   retry: Retryability = "idempotent",
-): TransientFailure | undefined {
+): (TransientFailure & { mayHaveActed: boolean }) | undefined {
   if (outcome instanceof TransportError) {
     return shouldRetry(retry, outcome)
       ? { kind: "retry", reason: outcome.message, code: outcome.code, mayHaveActed: mayHaveActed(outcome) }

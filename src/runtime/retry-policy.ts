@@ -43,3 +43,20 @@ export function delayBeforeRetry(
   const jitter = backoffMs(retryNumber, policy, random);
   return retryAfterMs === undefined ? jitter : Math.max(retryAfterMs, jitter);
 }
+
+/**
+ * A transient failure: worth another attempt. The HTTP layer classifies answers into it and the
+ * bulk pool schedules on it, so both speak this one shape.
+ */
+export interface TransientFailure {
+  kind: "retry";
+  reason: string;
+  status?: number;
+  code?: string;
+  /** The server's Retry-After, in ms from now: pauses the whole pool and is a floor for this item's wait. */
+  retryAfterMs?: number;
+  /** The server refused for load (429): lowers the pool's concurrency. */
+  rateLimited?: boolean;
+  /** The server may have carried this try out although it failed (its answer was lost, or a 500/502/504). */
+  mayHaveActed?: boolean;
+}
