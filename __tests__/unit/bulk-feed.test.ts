@@ -71,6 +71,41 @@ describe("bulk runs fed by an async source", () => {
     expect(maxAhead).toBeLessThanOrEqual(11);
   });
 
+  it("counts a read from the source (a listing page) as a request: never more than the concurrency at once", async () => {
+    // A listing with pages of 10, each page a request that takes a while, like the attempts.
+    let inFlight = 0;
+    let peak = 0;
+    let pages = 0;
+    const busy = async (): Promise<void> => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      inFlight--;
+    };
+    async function* source(): AsyncGenerator<string> {
+      for (let p = 0; p < 30; p++) {
+        await busy();
+        pages++;
+        for (let i = 0; i < 10; i++) yield `p${p}-${i}`;
+      }
+    }
+    const result = await runBulk({
+      items: source(),
+      concurrency: 4,
+      readAhead: 20,
+      policy,
+      clock: new FakeClock(),
+      attempt: async () => {
+        await busy();
+        return { kind: "succeeded" };
+      },
+    });
+    expect(result.succeeded).toBe(300);
+    expect(pages).toBe(30);
+    // The read took one of the four slots whenever it ran: four requests at most, and four reached.
+    expect(peak).toBe(4);
+  });
+
   it("says the total is unknown while the source is read, and knows it once it has ended", async () => {
     const clock = new FakeClock();
     const lines: Progress[] = [];
@@ -128,17 +163,19 @@ describe("bulk runs fed by an async source", () => {
       attempt: (_name, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ kind: "succeeded" }), { once: true })),
       onOutcome: (o) => outcomes.push(o),
     });
-    while (read < 7) await new Promise((r) => setImmediate(r));
+    while (read < 6) await new Promise((r) => setImmediate(r));
+    // Both slots busy: the read-ahead (now four) is not topped up until a slot frees.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     ctl.abort();
     const result = await run;
     expect(result.cancelled).toBe(true);
-    // Two in flight and the read-ahead of five: no more.
-    expect(read).toBe(7);
+    // The first item, then a full read-ahead of five: no more.
+    expect(read).toBe(6);
     // Every item read has exactly one outcome: the two in flight answered, the rest were cancelled.
     expect(outcomes.length).toBe(read);
     expect(new Set(outcomes.map((o) => o.name)).size).toBe(read);
     expect(outcomes.filter((o) => o.outcome === "succeeded").map((o) => o.name)).toEqual(["i-0", "i-1"]);
-    expect(outcomes.filter((o) => o.cancelled).length).toBe(5);
+    expect(outcomes.filter((o) => o.cancelled).length).toBe(4);
     await new Promise((r) => setImmediate(r));
     expect(closed).toBe(true);
   });

@@ -68,20 +68,25 @@ export class ItemFeed {
     return this.reading && limit > 1 ? 1 : 0;
   }
 
+  /**
+   * Starts reading from the source if the read-ahead has room and `inFlight` (the scheduler's
+   * attempts) leaves a slot of `limit` for the read: a read is a request to the same server, so
+   * it waits for a slot like any attempt (and goes before the next attempt when one frees).
+   */
+  fillIfRoom(inFlight: number, limit: number): void {
+    if (limit === 1 || inFlight < limit) this.fill();
+  }
+
   /** The next item if one is at hand; undefined when none is (yet: see `exhausted`). */
   take(): string | undefined {
     if (this.stopped) return undefined;
     if (this.list) return this.count < this.list.length ? this.list[this.count++] : undefined;
-    if (this.head >= this.buffer.length) {
-      this.fill();
-      return undefined;
-    }
+    if (this.head >= this.buffer.length) return undefined;
     const item = this.buffer[this.head++]!;
     if (this.head > 1024 && this.head * 2 > this.buffer.length) {
       this.buffer = this.buffer.slice(this.head);
       this.head = 0;
     }
-    this.fill();
     return item;
   }
 
@@ -99,7 +104,7 @@ export class ItemFeed {
   }
 
   /** Reads from the source until the read-ahead is full; one read loop at a time. */
-  fill(): void {
+  private fill(): void {
     if (!this.source || this.reading || this.ended || this.stopped) return;
     if (this.buffer.length - this.head >= this.readAhead) return;
     this.reading = true;

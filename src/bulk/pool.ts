@@ -7,8 +7,9 @@
  *
  * - One dispatcher (`pump`) starts attempts while fewer than the limit are in flight: due
  *   retries first (so started items finish and their state is freed), then the next item of the
- *   feed (a list, or an async source read with a bounded read-ahead). An item has state only
- *   from its first attempt to its outcome: memory is O(in flight + waiting).
+ *   feed (a list, or an async source read with a bounded read-ahead, each read in a slot of its
+ *   own). An item has state only from its first attempt to its outcome: memory is O(in flight +
+ *   waiting).
  * - An item waiting for its backoff holds no slot; when no wait is needed nothing is timed.
  * - A `retryAfterMs` pauses the whole pool until then (attempts in flight finish); one longer
  *   than the policy's `maxRetryAfterMs` fails the item at once and pauses nothing.
@@ -50,20 +51,16 @@ export async function runBulk(opts: BulkOptions): Promise<BulkResult> {
 
 class BulkRun {
   private readonly o: BulkOptions;
-  /** The items: a list, or a source read as the run goes (bounded read-ahead). */
-  private readonly feed: ItemFeed;
+  private readonly feed: ItemFeed; // a list, or a source read as the run goes (bounded read-ahead)
   private readonly clock: Clock;
   private readonly cfg: { policy: RetryPolicy; random: () => number; rateLimitedRetries: number; cancelGraceMs: number };
-
-  /** The adaptive concurrency limit. */
-  private readonly limit: AimdLimit;
+  private readonly limit: AimdLimit; // the adaptive concurrency limit
   private readonly inFlight = new Set<ItemState>();
   /** Retries waiting for their time, and items that deferred their attempt (as many as the read-ahead). */
   private readonly waiting: WaitingRoom;
   private readonly readAhead: number;
   private pausedUntil = 0;
   private seq = 0;
-
   private readonly counts = { succeeded: 0, skipped: 0, failed: 0, cancelled: 0, retries: 0, rateLimited: 0 };
 
   private cancelling = false;
@@ -150,11 +147,13 @@ class BulkRun {
   private pump(): void {
     if (this.cancelling || this.finished) return;
     const now = this.clock.now();
-    while (!this.cancelling && this.inFlight.size + this.feed.slotsTaken(this.limit.current) < this.limit.current) {
+    while (!this.cancelling) {
       if (now < this.pausedUntil) {
         this.wake.wakeAt(this.pausedUntil);
         break;
       }
+      this.feed.fillIfRoom(this.inFlight.size, this.limit.current); // a read (a page) goes first
+      if (this.inFlight.size + this.feed.slotsTaken(this.limit.current) >= this.limit.current) break;
       let st = this.waiting.takeDue(now);
       let fresh: string | undefined;
       if (st === undefined && this.waiting.deferredCount < this.readAhead && (fresh = this.feed.take()) !== undefined) st = newState(fresh, now);
