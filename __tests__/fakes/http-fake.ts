@@ -14,6 +14,8 @@ export type FaultAction =
   | { status: number; retryAfter?: string; body?: unknown }
   | { drop: true }
   | { delayMs: number }
+  /** Held until the promise settles, then served as usual (a test decides when). */
+  | { until: Promise<unknown> }
   /** Carry the request out, then drop the connection instead of answering: an answer lost in transit. */
   | { dropAfterProcessing: true };
 
@@ -138,6 +140,7 @@ export class HttpFake {
       const fault = takeFault(this.opts.faults, ex.method, ex.path);
       if (fault && "drop" in fault) return ex.drop();
       if (fault && "delayMs" in fault) await sleep(fault.delayMs);
+      if (fault && "until" in fault) await fault.until.catch(() => undefined);
       if (fault && "dropAfterProcessing" in fault) ex.loseAnswer();
       await this.opts.before?.(ex);
       if (ex.answered) return;

@@ -50,6 +50,36 @@ describe("streamed selection", () => {
     expect(order.slice(0, lastPage).filter((o) => o === "put").length).toBeGreaterThanOrEqual(50);
   });
 
+  it("asks for the first listing page while the machine is checked, and sends no PUT before the check answers", async () => {
+    const v1 = fake.addVersion("app", "v1");
+    const v2 = fake.addVersion("app", "v2");
+    fake.addMigration("app", v1.id, v2.id);
+    fake.addInstances("app", names(30, "e"), v1.id);
+    let pageServed!: () => void;
+    const served = new Promise<void>((r) => (pageServed = r));
+    fake.opts.beforeInstancesPage = () => pageServed();
+    // The check is held until a listing page has been served: code that lists only after the
+    // check answered meets a 3 s hold and fails the order below instead of hanging.
+    const bound = new Promise((r) => setTimeout(r, 3000).unref());
+    fake.faults.push({ method: "GET", path: /^\/machines\/app$/, times: 1, action: { until: Promise.race([served, bound]) } });
+    const t = makeContext();
+    await setDesiredVersion(await config({ "to-version": v2.id, "all-instances": "true", concurrency: "4" }), t.ctx);
+    expect(t.report.outputs.get("succeeded-count")).toBe("30");
+    // In the order answered: the first page before the held check, every PUT after it.
+    const order = fake.requests.filter((r) => r.path.startsWith("/machines/app")).map((r) => (r.method === "PUT" ? "put" : r.path === "/machines/app" ? "check" : "list"));
+    expect(order[0]).toBe("list");
+    expect(order.indexOf("put")).toBeGreaterThan(order.indexOf("check"));
+  });
+
+  it("a machine that does not exist fails once, with no PUT, although its listing was asked for early", async () => {
+    const v2 = fake.addVersion("app", "v2");
+    const t = makeContext();
+    const cfg = await config({ "to-version": v2.id, "all-instances": "true", machine: "no-such-machine" });
+    await expect(setDesiredVersion(cfg, t.ctx)).rejects.toThrow(/no-such-machine/);
+    expect(fake.requests.filter((r) => r.method === "PUT")).toHaveLength(0);
+    expect(t.report.outputs.get("failed-count")).toBe("0");
+  });
+
   it("a name the listing shows on two pages (instances created meanwhile) is sent and counted once", async () => {
     // Pages of 2 read by offset: before page 3, three instances are created ahead of the rest, so
     // page 3 shows r-1 (seen on page 1) and r-2 (seen on page 2) again.

@@ -88,6 +88,8 @@ export interface Selection extends AsyncIterable<SelectedInstance> {
    * listing), so the engine takes a plain list; undefined otherwise. Reads the selection.
    */
   known(): SelectedInstance[] | undefined;
+  /** Reading it sends requests (a listing or a query): its first read can start early. */
+  readonly paged: boolean;
 }
 
 export function selectionOf(api: StateBackedApi, machine: string, source: SelectionSource, rules: SelectionRules): Selection {
@@ -125,6 +127,7 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
     *unread() {
       while (listPos < names.length) yield* decide([names[listPos++]!], rules, lookup, seen);
     },
+    paged: source.kind !== "list" || rules.fromId !== undefined || rules.needVersions === true,
     known() {
       if (source.kind !== "list" || rules.fromId !== undefined || rules.needVersions || listPos > 0) return undefined;
       listPos = names.length;
