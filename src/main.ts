@@ -20,6 +20,7 @@ import { isExpectedError } from "./runtime/errors.ts";
 import { guardedLogger, type Logger } from "./runtime/logger.ts";
 import type { RunEnv } from "./runtime/run-env.ts";
 import { redact, runSecrets } from "./runtime/secrets.ts";
+import { boundYoungGeneration } from "./runtime/young-generation.ts";
 
 /** After SIGINT/SIGTERM the step writes what it has and exits within this time, whatever is still running. */
 const CANCEL_GRACE_MS = 1500;
@@ -61,6 +62,8 @@ export function runEnv(env: Record<string, string | undefined> = process.env): R
  * result. Whatever escapes the run's own handling fails the step with one line, not a stack trace.
  */
 export async function run(): Promise<void> {
+  // Peak memory at 100,000 instances: see young-generation.ts.
+  boundYoungGeneration();
   try {
     await runAction();
   } catch (err) {

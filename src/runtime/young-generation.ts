@@ -1,0 +1,23 @@
+import { setFlagsFromString } from "node:v8";
+
+/**
+ * Keeps V8's young generation at its starting size for the whole run.
+ *
+ * Why: under a steady stream of requests (a bulk run sends up to 100,000), V8 doubles the young
+ * generation each time the bytes surviving its scavenges add up to its size, until it reaches
+ * 64 MiB a semi-space. Most of that is garbage that a smaller space would have collected sooner,
+ * but the pages stay resident: measured at 100,000 instances, peak RSS 285 MB with the default,
+ * 165-180 MB with this, and the bulk phase no slower (a plain undici loop shows the same growth,
+ * so it is the platform's, not our code's). The action cannot pass node flags on a runner
+ * (`runs.using: node24` starts `node dist/index.js`), so it sets the one flag that takes effect
+ * after start-up: the growth factor, read each time V8 considers growing the space.
+ *
+ * A flag the user set (NODE_OPTIONS, or node's own arguments) about the young generation wins:
+ * nothing is changed then. Returns whether the flag was set.
+ */
+export function boundYoungGeneration(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ""): boolean {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)];
+  if (given.some((arg) => /^--(max[-_])?semi[-_]space|^--(max[-_])?young[-_]generation/.test(arg))) return false;
+  setFlagsFromString("--semi-space-growth-factor=1");
+  return true;
+}
