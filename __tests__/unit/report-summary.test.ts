@@ -18,6 +18,7 @@ describe("verdict line", () => {
     expect(versionText("ver_abc", "")).toBe("`ver_abc`");
     expect(escapeInline("<img src=x> *bold* [link](u)")).toBe("&lt;img src=x&gt; \\*bold\\* \\[link\\](u)");
     expect(count(10000)).toBe("10,000");
+    expect([0, 999, 1000, 100_000, 1_234_567, -4321].map(count)).toEqual(["0", "999", "1,000", "100,000", "1,234,567", "-4,321"]);
   });
 });
 

@@ -4,7 +4,7 @@
  * the plan), act, and whatever way it ends write the outputs, the summary (one row per
  * appliance) and the JSON report file, then the verdict.
  */
-import type { Verdict } from "../report/verdict.ts";
+import { type Verdict, count } from "../report/verdict.ts";
 import { join } from "node:path";
 import type { AppgateClient } from "../appgate/api/client.ts";
 import { explain, messageOf } from "../appgate/api/errors.ts";
@@ -125,7 +125,7 @@ function lifecycleVerdict(
   doneWord: string,
   r: { cancelled: boolean; error: string | undefined; problems: number; dryRun: boolean; failed: string[]; done: number; planned: number },
 ): Verdict {
-  const appliances = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "appliance" : "appliances"}`;
+  const appliances = (n: number): string => `${count(n)} ${n === 1 ? "appliance" : "appliances"}`;
   if (r.cancelled) return { level: "fail", sentence: `Cancelled after ${appliances(r.done)} ${doneWord}`, fix: "Run the step again to finish." };
   if (r.problems > 0) return { level: "fail", sentence: `Pre-flight found ${r.problems} ${r.problems === 1 ? "problem" : "problems"}; nothing was changed`, fix: "Fix the problems listed below, then run again." };
   if (r.error !== undefined) return { level: "fail", sentence: `The run did not finish; ${appliances(r.done)} ${doneWord}`, fix: "See the error below; fix it, then run again." };

@@ -2,7 +2,7 @@ import type { FleetStatusConfig } from "../config/config.ts";
 import { code, escapeCell, facts, table } from "../report/markdown.ts";
 import { JsonLinesFile } from "../report/report-file.ts";
 import { runFactRows } from "../report/run-facts.ts";
-import { type Verdict, versionText } from "../report/verdict.ts";
+import { type Verdict, count, versionText } from "../report/verdict.ts";
 import type { StateBackedApi } from "../statebacked/api.ts";
 import { describeVersionRef, resolveVersionRef } from "../statebacked/version-ref.ts";
 import type { OperationContext } from "./context.ts";
@@ -60,12 +60,12 @@ export async function fleetStatus(config: FleetStatusConfig, ctx: OperationConte
   const head = headline(total, versions, to && { id: to.id, label: to.clientInfo ?? counts.labelOf(to.id), count: onTarget });
   logger.info(`fleet-status of ${config.machine}: ${head}.`);
   if (missing > 0) logger.warning(`${missing} of the named instances are not in the machine's listing.`);
-  const rows = versions.map((v) => [`${code(v.label)}${to && v.id === to.id ? " (target)" : ""}`, code(v.id), fmt(v.count), share(v.count, total)]);
+  const rows = versions.map((v) => [`${code(v.label)}${to && v.id === to.id ? " (target)" : ""}`, code(v.id), count(v.count), share(v.count, total)]);
   const factRows: [string, string][] = [["Machine", code(config.machine)]];
   if (to) factRows.push(["Target version", `${code(to.id)}${to.clientInfo !== undefined ? ` (${code(to.clientInfo)})` : ""}${config.to!.kind !== "id" ? ` from ${code(describeVersionRef(config.to!))}` : ""}`]);
   if (config.selection.kind === "query") factRows.push(["Instances", `where ${code(`${config.selection.index} ${config.selection.op} ${config.selection.value}`)}`]);
-  if (config.selection.kind === "list") factRows.push(["Instances", `${fmt(config.selection.names.length)} named${missing > 0 ? `, ${fmt(missing)} of them not found` : ""}`]);
-  factRows.push(["Paused", fmt(paused)], ...runFactRows(ctx.env));
+  if (config.selection.kind === "list") factRows.push(["Instances", `${count(config.selection.names.length)} named${missing > 0 ? `, ${count(missing)} of them not found` : ""}`]);
+  factRows.push(["Paused", count(paused)], ...runFactRows(ctx.env));
   report.setVerdict(fleetVerdict(config.machine, total, versions, to && { id: to.id, label: to.clientInfo ?? counts.labelOf(to.id), count: onTarget }, missing));
   const sections = [
     `#### Fleet status of ${code(config.machine)}`,
@@ -92,7 +92,7 @@ function headline(total: number, versions: { id: string; label: string; count: n
   if (total === 0) return "No instance selected";
   const shown = target ?? versions[0]!;
   const name = shown.label ? `${shown.label} (${shown.id})` : shown.id;
-  return `${fmt(shown.count)} of ${fmt(total)} instances run ${name}`;
+  return `${count(shown.count)} of ${count(total)} instances run ${name}`;
 }
 
 /** The verdict line: where the fleet stands, in a person's words, labels beside ids. */
@@ -104,19 +104,19 @@ function fleetVerdict(
   missing: number,
 ): Verdict {
   const of = `of ${code(machine)}`;
-  const notFound = missing > 0 ? { level: "warn" as const, fix: `${fmt(missing)} of the named instances are not in the machine's listing: check the names.` } : { level: "ok" as const };
+  const notFound = missing > 0 ? { level: "warn" as const, fix: `${count(missing)} of the named instances are not in the machine's listing: check the names.` } : { level: "ok" as const };
   if (total === 0) return { ...notFound, sentence: `No instance ${of} selected` };
   if (target) {
     const all = target.count === total;
-    return { ...notFound, sentence: `${all ? `All ${fmt(total)}` : `${fmt(target.count)} of ${fmt(total)}`} instances ${of} run ${versionText(target.id, target.label)}` };
+    return { ...notFound, sentence: `${all ? `All ${count(total)}` : `${count(target.count)} of ${count(total)}`} instances ${of} run ${versionText(target.id, target.label)}` };
   }
   const top = versions[0]!;
   return {
     ...notFound,
     sentence:
       versions.length === 1
-        ? `All ${fmt(total)} instances ${of} run ${versionText(top.id, top.label)}`
-        : `${fmt(total)} instances ${of} run ${fmt(versions.length)} versions; most (${fmt(top.count)}) run ${versionText(top.id, top.label)}`,
+        ? `All ${count(total)} instances ${of} run ${versionText(top.id, top.label)}`
+        : `${count(total)} instances ${of} run ${count(versions.length)} versions; most (${count(top.count)}) run ${versionText(top.id, top.label)}`,
   };
 }
 
@@ -133,10 +133,6 @@ function pie(versions: { id: string; label: string; count: number }[], total: nu
 function mermaidText(s: string): string {
   const safe = s.replace(/[^\p{L}\p{N} ._:/+()-]/gu, "_").slice(0, 60);
   return safe === "" ? "_" : safe;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString("en-US");
 }
 
 function share(n: number, total: number): string {
