@@ -46,6 +46,8 @@ export class FakeStateBacked implements FakeState {
   answered = 0;
   serviceMsTotal = 0;
   rejectedOverCap = 0;
+  /** Sees every API request as it is answered (the bench's timeline); `at` is performance.now(). */
+  observe: ((r: { method: string; path: string; status: number; arrivedAt: number; answeredAt: number }) => void) | undefined;
   /** The entries `GET /logs` serves; tests write to it directly or through versionLogs. */
   readonly logs: LogStore;
   private readonly upgrades: Upgrades;
@@ -196,6 +198,8 @@ export class FakeStateBacked implements FakeState {
     if (!upload) {
       this.answered++;
       this.serviceMsTotal += r.elapsedMs;
+      const now = performance.now();
+      this.observe?.({ method: r.method, path: r.path, status: r.status, arrivedAt: now - r.elapsedMs, answeredAt: now });
     }
     if (!this.recordRequests) return;
     this.requests.push({
