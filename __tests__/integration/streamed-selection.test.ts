@@ -71,13 +71,17 @@ describe("streamed selection", () => {
     expect(order.indexOf("put")).toBeGreaterThan(order.indexOf("check"));
   });
 
-  it("a machine that does not exist fails once, with no PUT, although its listing was asked for early", async () => {
+  it("a failed machine check fails the step once: no PUT, nothing counted, although the first page was asked for", async () => {
     const v2 = fake.addVersion("app", "v2");
+    // Seventy instances on seven pages, all on the target already: read, each would count as skipped.
+    fake.addInstances("app", names(70, "t"), v2.id);
+    fake.faults.push({ method: "GET", path: /^\/machines\/app$/, times: 1, action: { status: 404, body: { error: "machine not found" } } });
     const t = makeContext();
-    const cfg = await config({ "to-version": v2.id, "all-instances": "true", machine: "no-such-machine" });
-    await expect(setDesiredVersion(cfg, t.ctx)).rejects.toThrow(/no-such-machine/);
+    await expect(setDesiredVersion(await config({ "to-version": v2.id, "all-instances": "true" }), t.ctx)).rejects.toThrow(/404/);
     expect(fake.requests.filter((r) => r.method === "PUT")).toHaveLength(0);
-    expect(t.report.outputs.get("failed-count")).toBe("0");
+    for (const name of ["succeeded-count", "skipped-count", "failed-count"]) expect(t.report.outputs.get(name)).toBe("0");
+    expect(t.report.outputs.get("failed-instances")).toBe("");
+    expect(fake.requests.filter((r) => r.method === "GET" && r.path === "/machines/app/i").length).toBeLessThanOrEqual(1);
   });
 
   it("a name the listing shows on two pages (instances created meanwhile) is sent and counted once", async () => {

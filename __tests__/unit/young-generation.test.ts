@@ -36,6 +36,9 @@ describe("the young generation's bound", () => {
     expect(boundYoungGeneration(["--max-semi-space-size=32"], "")).toBe(false);
     expect(boundYoungGeneration([], "--trace-warnings --max_semi_space_size=16")).toBe(false);
     expect(boundYoungGeneration([], "--semi-space-growth-factor=4")).toBe(false);
-    expect(boundYoungGeneration([], "--max-young-generation-size=64")).toBe(false);
+    expect(boundYoungGeneration([], "--min-semi-space-size=4")).toBe(false);
+    expect(boundYoungGeneration(["--scavenger-max-new-space-capacity-mb=8"], "")).toBe(false);
+    expect(boundYoungGeneration(["--minor-ms"], "")).toBe(false);
+    expect(boundYoungGeneration(["--no-minor_ms"], "")).toBe(false);
   });
 });

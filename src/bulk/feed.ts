@@ -71,7 +71,8 @@ export class ItemFeed {
   /**
    * Starts reading from the source if the read-ahead has room and `inFlight` (the scheduler's
    * attempts) leaves a slot of `limit` for the read: a read is a request to the same server, so
-   * it waits for a slot like any attempt (and goes before the next attempt when one frees).
+   * it waits for a slot like any attempt (and goes before the next attempt when one frees). At a
+   * limit of one it goes alongside the attempt: a source may wait on an attempt to yield more.
    */
   fillIfRoom(inFlight: number, limit: number): void {
     if (limit === 1 || inFlight < limit) this.fill();

@@ -231,15 +231,11 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
     return { cancelled: result.cancelled };
   };
   try {
-    // Sent in one pass as read: the selection's first page goes out with the machine check (no
-    // instance is sent to before the check passes).
-    const early = spec.plan || settings.dryRun ? undefined : feed.streamStartedEarly();
-    try {
-      if (!(await protocol.checkMachine())) logger.info(`Could not check that machine '${machine}' exists (the key lacks machines.read); going on.`);
-    } catch (err) {
-      early?.abandon();
-      throw err;
-    }
+    // Sent in one pass as read: the first page of a listing or query is asked for with the
+    // machine check. A read only: nothing is decided, recorded or sent before the check passes,
+    // and after a failed check no further page is asked for.
+    if (!spec.plan && !settings.dryRun) selection.startFirstPage();
+    if (!(await protocol.checkMachine())) logger.info(`Could not check that machine '${machine}' exists (the key lacks machines.read); going on.`);
     if (spec.plan) {
       // A plan (waves) needs every instance up front: the selection is read in full first.
       const chosen = await feed.all();
@@ -257,7 +253,7 @@ export async function runInstanceBulk(spec: InstanceBulkSpec, ctx: OperationCont
       logger.info(`Dry run: ${dryRun.count} instances would be ${word}; nothing sent.`);
     } else {
       // A names list known up front goes to the engine as a plain list; a listing or a query as read.
-      await pass(early?.items ?? feed.list() ?? feed.stream());
+      await pass(feed.list() ?? feed.stream());
     }
   } finally {
     await file.close().catch((err: Error) => logger.warning(`Could not write the report file: ${err.message}`));

@@ -3,6 +3,7 @@ import type { BulkSettings } from "../config/config.ts";
 import type { InstanceSelection } from "../config/config.ts";
 import { InputError } from "../config/inputs.ts";
 import { quoteUntrusted } from "../runtime/escape.ts";
+import { startedEarly } from "../runtime/started-early.ts";
 import { ApiError } from "../statebacked/errors.ts";
 import type { InstanceInfo, StateBackedApi, VersionInfo } from "../statebacked/api.ts";
 
@@ -88,8 +89,11 @@ export interface Selection extends AsyncIterable<SelectedInstance> {
    * listing), so the engine takes a plain list; undefined otherwise. Reads the selection.
    */
   known(): SelectedInstance[] | undefined;
-  /** Reading it sends requests (a listing or a query): its first read can start early. */
-  readonly paged: boolean;
+  /**
+   * Asks for the first page of a listing or a query now, before the selection is read (nothing
+   * is decided until it is); false when the selection does not start with a page.
+   */
+  startFirstPage(): boolean;
 }
 
 export function selectionOf(api: StateBackedApi, machine: string, source: SelectionSource, rules: SelectionRules): Selection {
@@ -97,9 +101,13 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
   let listPos = 0;
   const names = source.kind === "list" ? source.names : [];
   let lookup: ((name: string) => VersionInfo | null) | undefined;
+  // A names list or a query matched against the whole listing reads the listing first.
+  const listingFirst = rules.fromId !== undefined || rules.needVersions === true;
+  // The pages asked for early (startFirstPage), read from where they are.
+  let early: { listing?: AsyncIterable<InstanceInfo[]>; pages?: AsyncIterable<readonly string[]> } = {};
   async function* items(): AsyncGenerator<SelectedInstance> {
     if (source.kind === "all") {
-      for await (const page of api.listInstances(machine)) {
+      for await (const page of early.listing ?? api.listInstances(machine)) {
         const byName = new Map(page.map((i) => [i.slug, i] as const));
         yield* decide(page.map((i) => i.slug), rules, (name) => {
           const i = byName.get(name);
@@ -109,7 +117,7 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
       return;
     }
     // Names from elsewhere: their versions come from the whole listing, read first, when a rule needs them.
-    if (rules.fromId !== undefined || rules.needVersions) {
+    if (listingFirst) {
       const versions = await listingVersions(api, machine);
       lookup = (name) => versions.get(name) ?? null;
     }
@@ -117,7 +125,7 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
       while (listPos < names.length) yield* decide([names[listPos++]!], rules, lookup, seen);
       return;
     }
-    for await (const page of source.pages()) yield* decide(page, rules, lookup, seen);
+    for await (const page of early.pages ?? source.pages()) yield* decide(page, rules, lookup, seen);
   }
   // Names seen so far, whatever the source (a repeated name is sent and counted once): a listing
   // read while instances come and go can show a name on two pages.
@@ -127,7 +135,13 @@ export function selectionOf(api: StateBackedApi, machine: string, source: Select
     *unread() {
       while (listPos < names.length) yield* decide([names[listPos++]!], rules, lookup, seen);
     },
-    paged: source.kind !== "list" || rules.fromId !== undefined || rules.needVersions === true,
+    startFirstPage() {
+      if (early.listing || early.pages) return true;
+      if (source.kind === "all") early = { listing: startedEarly(api.listInstances(machine)) };
+      else if (source.kind === "pages" && !listingFirst) early = { pages: startedEarly(source.pages()) };
+      else return false;
+      return true;
+    },
     known() {
       if (source.kind !== "list" || rules.fromId !== undefined || rules.needVersions || listPos > 0) return undefined;
       listPos = names.length;

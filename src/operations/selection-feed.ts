@@ -31,31 +31,6 @@ export class SelectionFeed {
     }
   }
 
-  /**
-   * The names to send, with the selection's first read (a listing or query page) started now, so
-   * it is on its way while the machine is checked; undefined for a selection read without a
-   * request. `abandon` ends it unread (the check failed).
-   */
-  streamStartedEarly(): { items: AsyncIterable<string>; abandon(): void } | undefined {
-    if (!this.selection.paged) return undefined;
-    const it = this.stream();
-    let first: Promise<IteratorResult<string>> | undefined = it.next();
-    // Taken by the first next() below, or abandoned; either way never an unhandled rejection.
-    first.catch(() => undefined);
-    const iterator: AsyncIterator<string> = {
-      next: () => {
-        const p = first ?? it.next();
-        first = undefined;
-        return p;
-      },
-      return: (value?: unknown) => {
-        first = undefined;
-        return it.return(value);
-      },
-    };
-    return { items: { [Symbol.asyncIterator]: () => iterator }, abandon: () => void it.return(undefined).catch(() => undefined) };
-  }
-
   /** A names list known without a request, as a plain list; undefined when it must be read as it comes. */
   list(): string[] | undefined {
     const known = this.selection.known();

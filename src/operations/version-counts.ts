@@ -30,7 +30,7 @@ export class VersionCounts {
       if (v) this.add(v);
     };
     return {
-      paged: selection.paged,
+      startFirstPage: () => selection.startFirstPage(),
       async *[Symbol.asyncIterator]() {
         for await (const item of selection) {
           add(item.version);
