@@ -24,6 +24,22 @@ describe("NO_PROXY", () => {
     expect(bypass("http://[::1]:8081/", "[::1]:8080")).toBe(false);
   });
 
+  it("matches CIDR ranges against IP addresses in the URL (IPv4 and IPv6), never against names", () => {
+    expect(bypass("https://10.1.2.3/x", "10.0.0.0/8")).toBe(true);
+    expect(bypass("https://11.1.2.3/x", "10.0.0.0/8")).toBe(false);
+    expect(bypass("https://192.168.7.200:8443/x", "example.com, 192.168.7.0/24")).toBe(true);
+    expect(bypass("https://192.168.8.1/x", "192.168.7.0/24")).toBe(false);
+    expect(bypass("https://[fd00::1]/x", "fd00::/8")).toBe(true);
+    expect(bypass("https://[fe80::1]/x", "[fd00::]/8")).toBe(false);
+    expect(bypass("https://127.0.0.1/x", "127.0.0.0/8")).toBe(true);
+    expect(bypass("https://0.0.0.0/x", "0.0.0.0/0")).toBe(true);
+    // A name is not looked up: a range never matches it.
+    expect(bypass("https://localhost/x", "127.0.0.0/8")).toBe(false);
+    // Not a range: an IPv4 prefix over 32, or a name with a slash, matches nothing.
+    expect(bypass("https://10.1.2.3/x", "10.0.0.0/33")).toBe(false);
+    expect(bypass("https://10.1.2.3/x", "corp/8")).toBe(false);
+  });
+
   it("matches ports (explicit or the scheme's default) and `*`", () => {
     expect(bypass("http://127.0.0.1:8080/", "127.0.0.1:8080")).toBe(true);
     expect(bypass("http://127.0.0.1:8081/", "127.0.0.1:8080")).toBe(false);

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { Agent, Dispatcher, ProxyAgent } from "undici";
 import { TransportError } from "./retry.ts";
 
@@ -36,6 +36,8 @@ export interface NoProxyEntry {
   port: number;
   /** `*.example.com`: subdomains only, not the apex. */
   subdomainsOnly: boolean;
+  /** `10.0.0.0/8`, `fd00::/8`: the addresses of a range (an IP literal in the URL, no name lookup). */
+  range?: BlockList;
 }
 
 /** A proxy variable that is not a usable URL; the message names the variable, never its value. */
@@ -121,11 +123,16 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Host names, domain suffixes (`example.com`, `.example.com`, `*.example.com`), IPs, `*`, `host:port`. */
+/** Host names, domain suffixes (`example.com`, `.example.com`, `*.example.com`), IPs, CIDR ranges, `*`, `host:port`. */
 export function parseNoProxy(value: string): NoProxyEntry[] {
   const entries: NoProxyEntry[] = [];
   for (const raw of value.split(/[,\s]+/)) {
     if (!raw) continue;
+    const range = cidrRange(raw);
+    if (range) {
+      entries.push({ host: raw.toLowerCase(), port: 0, subdomainsOnly: false, range });
+      continue;
+    }
     let host = raw;
     let port = 0;
     const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(raw);
@@ -149,14 +156,31 @@ export function bypassesProxy(url: URL, entries: NoProxyEntry[]): boolean {
   if (entries.length === 0) return false;
   const host = url.hostname.replace(/^\[(.+)\]$/, "$1").replace(/(.)\.$/, "$1").toLowerCase();
   const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  const family = isIP(host);
   for (const e of entries) {
+    if (e.range) {
+      if (family !== 0 && e.range.check(host, family === 4 ? "ipv4" : "ipv6")) return true;
+      continue;
+    }
     if (e.port !== 0 && e.port !== port) continue;
     if (e.host === "*") return true;
     if (!e.subdomainsOnly && host === e.host) return true;
     // A suffix matches on a label boundary only; an IP address is never a suffix.
-    if (!isIP(host) && host.endsWith(`.${e.host}`)) return true;
+    if (family === 0 && host.endsWith(`.${e.host}`)) return true;
   }
   return false;
+}
+
+/** `10.0.0.0/8` or `fd00::/8` (also `[fd00::]/8`) as a range; undefined for anything else. */
+function cidrRange(raw: string): BlockList | undefined {
+  const m = /^\[?([0-9a-fA-F:.]+)\]?\/(\d{1,3})$/.exec(raw);
+  if (!m) return undefined;
+  const family = isIP(m[1]!);
+  const prefix = Number(m[2]);
+  if (family === 0 || prefix > (family === 4 ? 32 : 128)) return undefined;
+  const range = new BlockList();
+  range.addSubnet(m[1]!, prefix, family === 4 ? "ipv4" : "ipv6");
+  return range;
 }
 
 interface Route {
