@@ -109,6 +109,8 @@ describe("AppgateClient", () => {
     const bare = client();
     const err = await bare.c.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
+    // A network failure names the call it happened in.
+    expect((err as Error).message).toMatch(/^reading the API version \(GET \/version\): /);
     expect(fake.requests).toEqual([]);
     await http.destroy();
 
@@ -125,6 +127,7 @@ describe("AppgateClient", () => {
     const err = await c.liveStatus({ timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).transient).toBe(true);
+    expect((err as Error).message).toMatch(/^reading appliance status \(GET \/appliances\/status\): request timed out/);
     await vi.waitFor(() => expect(fake.held()).toBe(0));
     expect((await c.liveStatus({ timeoutMs: 200 })).size).toBe(13);
   });

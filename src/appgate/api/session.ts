@@ -5,7 +5,7 @@
  * action's HttpClient. The endpoints themselves are in client.ts.
  */
 import type { HttpClient, HttpMethod, HttpResponse } from "../../http/client.ts";
-import type { Retryability } from "../../http/retry.ts";
+import { type Retryability, TransportError, withStep } from "../../http/retry.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { AppgateApiError, AuthError, MisroutedError } from "./errors.ts";
 import { errorMessageOf } from "./wire.ts";
@@ -107,6 +107,7 @@ export class ControllerSession {
       url: `${this.base}/version`,
       headers: { Accept: "application/json" },
       retry: "idempotent",
+      step: "reading the API version (GET /version)",
       ...this.sig(),
     });
     if (res.status === 503) throw new MisroutedError("reading the API version (GET /version)");
@@ -170,11 +171,17 @@ export class ControllerSession {
       url: `${this.base}${path}`,
       headers,
       retry: opts.retry ?? "none",
+      // A network failure says which call it was.
+      step: opts.what,
       ...(body !== undefined ? { body } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...this.sig(),
     };
-    return req.retry === "none" ? this.http.send(req) : this.http.request(req);
+    if (req.retry !== "none") return this.http.request(req);
+    // One attempt (a poll, a change): its network failure names the call as request() does.
+    return this.http.send(req).catch((err: unknown) => {
+      throw err instanceof TransportError ? withStep(err, opts.what) : err;
+    });
   }
 
   /** Signs in again unless another call already did since `generation`; concurrent callers share one login. */
@@ -199,6 +206,7 @@ export class ControllerSession {
       headers: { Accept: `application/vnd.appgate.peer-v${this.apiVersion}+json`, "Content-Type": "application/json" },
       body: JSON.stringify({ providerName, username, password, deviceId }),
       retry: "unsent-only",
+      step: what,
       ...this.sig(),
     });
     if (res.status === 406) {
