@@ -162,7 +162,7 @@ describe("upgradeAppliance", () => {
     const { clock, sleeps, world, rec, go } = setup();
     world.lifecycle(60_000, 20_000);
     const result = await clock.run(go());
-    expect(result).toEqual({});
+    expect(result).toEqual({ asked: true });
     expect(rec).toMatchObject({ outcome: "upgraded", versionAfter: "6.5.0-32000", partitionAfter: 2 });
     // Install (60 s): 1+2+4+8+10+10+10+10+10 = 65 s of waiting to see success.
     expect(sleeps.slice(0, 9)).toEqual([1000, 2000, 4000, 8000, 10000, 10000, 10000, 10000, 10000]);
@@ -274,7 +274,7 @@ describe("upgradeAppliance", () => {
     await clock.advance(45_000);
     controller.abort();
     const result = await run;
-    expect(result).toEqual({ cancelled: true });
+    expect(result).toEqual({ cancelled: true, asked: true });
     expect(rec.outcome).toBe("unfinished");
     expect(rec.reason).toMatch(/cancelled while under way \(last seen: installing\).*run again to resume/);
     expect(clock.pending).toBe(0);
@@ -422,7 +422,7 @@ describe("upgradeAppliance: what an unfinished appliance was last seen doing", (
       return Promise.reject(new DOMException("This operation was aborted", "AbortError"));
     };
     const result = await clock.run(go());
-    expect(result).toEqual({ cancelled: true });
+    expect(result).toEqual({ cancelled: true, asked: true });
     expect(rec.outcome).toBe("unfinished");
     expect(rec.lastSeen).toBe("success");
     expect(rec.reason).toMatch(/last seen: success/);

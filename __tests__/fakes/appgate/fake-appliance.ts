@@ -46,6 +46,8 @@ export interface FakeApplianceSpec {
   maintenance?: boolean;
   /** The install ends with upgrade status `failed`. */
   failInstall?: boolean;
+  /** Turning its maintenance mode on is refused (HTTP 500), as a Controller in trouble may. */
+  refuseMaintenanceOn?: boolean;
   offline?: boolean;
   activated?: boolean;
   /** Disk use in percent in the status list (default 40). */

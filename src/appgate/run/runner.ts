@@ -8,6 +8,12 @@
  * primary: every Controller this run put into maintenance mode (and did not upgrade yet) gets
  * maintenance mode turned off again before the run stops, so a wrong address never leaves a
  * reachable Controller in maintenance mode.
+ *
+ * Any other stop (a failure, not a cancellation) before this run asked anything of the primary
+ * Controller leaves the collective as the run found it but for maintenance mode: the Controllers
+ * it put into maintenance mode and asked nothing else of get it turned off again. Once the
+ * primary was asked to upgrade, the others stay in maintenance mode (the collective may run two
+ * versions; a Controller on the old one must not take writes), and a re-run finishes them.
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
@@ -46,6 +52,9 @@ export async function runPlan(
   // Put into maintenance mode by this run and not upgraded (so not out of it) yet.
   const putIn = new Map<string, PlannedAppliance>();
   let misrouted: MisroutedError | undefined;
+  // Whether this run asked the primary Controller for a change, and of which appliances it asked one.
+  let primaryAsked = false;
+  const asked = new Set<string>();
 
   if (plan.maintenance.length > 0) {
     d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);
@@ -88,6 +97,11 @@ export async function runPlan(
       `${stage.label}: ${names.join(", ")}${stage.appliances.length > 1 ? ` (${stage.appliances.length} in parallel)` : ""}`,
     );
     const results = await Promise.all(stage.appliances.map((p) => upgradeAppliance(p, rec(p.id), d)));
+    stage.appliances.forEach((p, i) => {
+      if (!results[i]!.asked) return;
+      asked.add(p.id);
+      if (p.isPrimary) primaryAsked = true;
+    });
     for (const p of stage.appliances) {
       if (rec(p.id).outcome !== "upgraded") continue;
       maintained.delete(p.name);
@@ -114,6 +128,15 @@ export async function runPlan(
     for (const name of back.restored) maintained.delete(name);
     out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name).sort(), back);
     onChange();
+  } else if (out.stoppedBy !== undefined && !out.cancelled && !primaryAsked && !d.signal.aborted) {
+    const untouched = [...putIn.values()].filter((c) => !asked.has(c.id));
+    if (untouched.length > 0) {
+      const back = await leaveMaintenanceAgain(untouched, d);
+      for (const name of back.restored) maintained.delete(name);
+      if (back.restored.length > 0) out.stoppedBy += `; the primary Controller was not changed, so maintenance mode was turned off again on ${back.restored.join(", ")}`;
+      if (back.unreached.length > 0) out.stoppedBy += `; ${back.unreached.join(", ")} could not be reached to turn maintenance mode off: do it by hand`;
+      onChange();
+    }
   }
   out.inMaintenance = [...maintained].sort();
   return out;

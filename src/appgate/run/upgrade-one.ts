@@ -23,6 +23,8 @@ export interface UpgradeOneResult {
   /** An error that ends the whole run (503 misrouting, sign-in failure). */
   fatal?: Error;
   cancelled?: boolean;
+  /** A change was asked of the Controller for it (complete, switch-partition, maintenance off), or one was under way. */
+  asked: boolean;
 }
 
 /** Whether a change was asked of the Controller yet (for what a cancellation leaves behind). */
@@ -71,7 +73,7 @@ export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord
         ? `${p.name}: out of maintenance mode (runs ${rec.versionAfter ?? "?"})`
         : `${p.name}: upgraded to ${rec.versionAfter ?? "?"} (partition ${rec.partitionBefore ?? "?"} → ${rec.partitionAfter ?? "?"}) in ${formatDuration(rec.finishedAt - started)}`,
     );
-    return {};
+    return { asked: true };
   } catch (err) {
     rec.finishedAt = d.clock.now();
     if (isCancelled(err, d.signal)) {
@@ -79,12 +81,12 @@ export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord
       rec.reason = progress.asked
         ? `cancelled while under way (last seen: ${rec.lastSeen ?? "unknown"}); the Controller carries on: run again to resume`
         : "cancelled before its turn";
-      return { cancelled: true };
+      return { cancelled: true, asked: progress.asked };
     }
     rec.outcome = "failed";
     rec.reason = messageOf(err);
     d.logger.warning(`${p.name}: ${rec.reason}`);
-    return isFatal(err) ? { fatal: err as Error } : {};
+    return isFatal(err) ? { fatal: err as Error, asked: progress.asked } : { asked: progress.asked };
   }
 }
 

@@ -1,0 +1,39 @@
+/**
+ * What a stopped run leaves in maintenance mode. Before anything was asked of the primary
+ * Controller, the collective is as the run found it but for maintenance mode, so the run turns
+ * it off again on the Controllers it put into it. Once the primary was asked to upgrade, the
+ * others stay in it (two versions may be running) and the summary says a re-run finishes them.
+ */
+import { describe, expect, it } from "vitest";
+import type { FakeController } from "../fakes/appgate/fake-controller.ts";
+import { CONTROLLERS } from "../fakes/appgate/fleet.ts";
+import { runUpgrade } from "../fakes/appgate/harness.ts";
+import { useFleet } from "../fakes/appgate/use-fleet.ts";
+
+const start = useFleet({ installMs: 40, rebootMs: 30, readyLagMs: 5 });
+
+const inMaintenance = (f: FakeController): string[] => CONTROLLERS.filter((c) => f.appliance(c).maintenance);
+const completes = (f: FakeController): string[] => f.events.filter((e) => e.type === "complete").map((e) => e.appliance!);
+
+describe("maintenance mode after a stop", () => {
+  it("one Controller refuses maintenance mode: the primary is never asked, and the other Controller leaves maintenance mode again", async () => {
+    const f = await start({ "ctrl-3": { refuseMaintenanceOn: true } });
+    const run = await runUpgrade(f);
+    expect(completes(f)).toEqual([]);
+    expect(inMaintenance(f)).toEqual([]);
+    expect(f.events.filter((e) => e.type === "maintenance-done").map((e) => `${e.appliance} ${e.detail}`)).toEqual(["ctrl-2 on", "ctrl-2 off"]);
+    expect(run.report.failure).toMatch(/ctrl-3: maintenance mode could not be turned on: .*HTTP 500/);
+    expect(run.report.failure).toMatch(/the primary Controller was not changed, so maintenance mode was turned off again on ctrl-2/);
+    expect(run.summary).not.toContain("Still in maintenance mode");
+  });
+
+  it("the primary's install fails after its complete was accepted: the other Controllers stay in maintenance mode, and the summary says so", async () => {
+    const f = await start({ "ctrl-1": { failInstall: true } });
+    const run = await runUpgrade(f);
+    expect(completes(f)).toEqual(["ctrl-1"]);
+    expect(inMaintenance(f)).toEqual(["ctrl-2", "ctrl-3"]);
+    expect(run.list("failed")).toEqual(["ctrl-1"]);
+    expect(run.report.failure).not.toMatch(/turned off again/);
+    expect(run.summary).toContain("Still in maintenance mode");
+  });
+});
