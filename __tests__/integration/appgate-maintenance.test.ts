@@ -27,6 +27,29 @@ describe("maintenance mode after a stop", () => {
     expect(run.summary).not.toContain("Still in maintenance mode");
   });
 
+  it("the primary is no longer ready at its turn (nothing asked of it): both other Controllers leave maintenance mode again", async () => {
+    // The plan reads ctrl-1 `ready`; by its turn the appliance has given up on the prepared image.
+    let reads = 0;
+    const afterStatusRead = (name: string, _status: string, fake: FakeController): void => {
+      if (name === "ctrl-1" && ++reads === 1) fake.setUpgradeStatus("ctrl-1", "failed", "image verification error");
+    };
+    const f = await start({}, { hooks: { afterStatusRead } });
+    const run = await runUpgrade(f);
+    expect(completes(f)).toEqual([]);
+    expect(inMaintenance(f)).toEqual([]);
+    expect(run.list("failed")).toEqual(["ctrl-1"]);
+    expect(run.report.failure).toMatch(/maintenance mode was turned off again on ctrl-2, ctrl-3/);
+  });
+
+  it("with the primary upgraded by an earlier run (two versions running), a stop leaves the other Controllers in maintenance mode", async () => {
+    const f = await start({ "ctrl-1": { upgrade: "upgraded" }, "ctrl-3": { refuseMaintenanceOn: true } });
+    const run = await runUpgrade(f);
+    expect(completes(f)).toEqual([]);
+    expect(inMaintenance(f)).toEqual(["ctrl-2"]);
+    expect(run.report.failure).not.toMatch(/turned off again/);
+    expect(run.summary).toContain("Still in maintenance mode");
+  });
+
   it("the primary's install fails after its complete was accepted: the other Controllers stay in maintenance mode, and the summary says so", async () => {
     const f = await start({ "ctrl-1": { failInstall: true } });
     const run = await runUpgrade(f);

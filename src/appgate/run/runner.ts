@@ -10,10 +10,11 @@
  * reachable Controller in maintenance mode.
  *
  * Any other stop (a failure, not a cancellation) before this run asked anything of the primary
- * Controller leaves the collective as the run found it but for maintenance mode: the Controllers
- * it put into maintenance mode and asked nothing else of get it turned off again. Once the
- * primary was asked to upgrade, the others stay in maintenance mode (the collective may run two
- * versions; a Controller on the old one must not take writes), and a re-run finishes them.
+ * Controller, which it was to upgrade, leaves the collective on one version, as the run found it
+ * but for maintenance mode: the Controllers it put into maintenance mode and asked nothing else
+ * of get it turned off again. Once the primary was asked to upgrade, or when it was upgraded
+ * before this run (no primary stage), the others stay in maintenance mode (the collective may run
+ * two versions; a Controller on the old one must not take writes), and a re-run finishes them.
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
@@ -52,7 +53,8 @@ export async function runPlan(
   // Put into maintenance mode by this run and not upgraded (so not out of it) yet.
   const putIn = new Map<string, PlannedAppliance>();
   let misrouted: MisroutedError | undefined;
-  // Whether this run asked the primary Controller for a change, and of which appliances it asked one.
+  // Whether this run was to upgrade the primary Controller and asked it for a change, and of which appliances it asked one.
+  const primaryPlanned = plan.stages.some((s) => s.kind === "primary");
   let primaryAsked = false;
   const asked = new Set<string>();
 
@@ -60,10 +62,13 @@ export async function runPlan(
     d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);
     const results = await Promise.all(
       plan.maintenance.map(async (c) => {
-        try {
-          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true);
+        // From the moment the Controller took the request, it may be in maintenance mode.
+        const taken = (): void => {
           maintained.add(c.name);
           putIn.set(c.id, c);
+        };
+        try {
+          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true, taken);
           return undefined;
         } catch (err) {
           if (isCancelled(err, d.signal)) return "cancelled";
@@ -128,13 +133,13 @@ export async function runPlan(
     for (const name of back.restored) maintained.delete(name);
     out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name).sort(), back);
     onChange();
-  } else if (out.stoppedBy !== undefined && !out.cancelled && !primaryAsked && !d.signal.aborted) {
+  } else if (out.stoppedBy !== undefined && !out.cancelled && primaryPlanned && !primaryAsked && !d.signal.aborted) {
     const untouched = [...putIn.values()].filter((c) => !asked.has(c.id));
     if (untouched.length > 0) {
       const back = await leaveMaintenanceAgain(untouched, d);
       for (const name of back.restored) maintained.delete(name);
       if (back.restored.length > 0) out.stoppedBy += `; the primary Controller was not changed, so maintenance mode was turned off again on ${back.restored.join(", ")}`;
-      if (back.unreached.length > 0) out.stoppedBy += `; ${back.unreached.join(", ")} could not be reached to turn maintenance mode off: do it by hand`;
+      if (back.unreached.length > 0) out.stoppedBy += `; maintenance mode could not be turned off again on ${back.unreached.join(", ")}: a re-run does, or turn it off by hand`;
       onChange();
     }
   }

@@ -38,7 +38,8 @@ export async function upgradeAppliance(p: PlannedAppliance, rec: ApplianceRecord
   rec.startedAt = started;
   rec.outcome = "unfinished";
   delete rec.reason;
-  const progress: Progress = { asked: false };
+  // Work an earlier run started (installing, installed, left in maintenance mode) is under way already.
+  const progress: Progress = { asked: p.action !== "complete" };
   const t: Target = {
     id: p.id,
     name: p.name,
