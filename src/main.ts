@@ -119,16 +119,25 @@ async function runAction(): Promise<void> {
     core.warning(`Received ${sig}: the run was cancelled; stopping and writing what was done.`);
     report.fail(`Cancelled (${sig}) before the operation finished.`);
     controller.abort(new CancelledError(`cancelled by ${sig}`));
-    // Whatever is still in flight, write the outputs and summary and exit in time.
+    // Whatever is still in flight, write the outputs and summary and exit in time. Cleanup that
+    // must still reach a server (maintenance mode off again) has its own bound (CLEANUP_BUDGET_MS);
+    // after it, the operation gets the grace once more to write what it did.
     setTimeout(() => {
-      void finish().finally(() => process.exit(1));
+      void running
+        .cleanups()
+        .then(() => Promise.race([operationDone, systemClock.sleep(CANCEL_GRACE_MS)]))
+        .then(finish)
+        .finally(() => process.exit(1));
     }, CANCEL_GRACE_MS).unref();
   };
+  let operationDone: Promise<unknown> = Promise.resolve();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
   try {
-    await dispatch(config, ctx);
+    const work = dispatch(config, ctx);
+    operationDone = work.catch(() => undefined);
+    await work;
   } catch (err) {
     if (isCancelled(err, controller.signal)) {
       report.fail("Cancelled before the operation finished.");

@@ -114,6 +114,24 @@ describe("dist/index.js: complete-appliance-upgrade", () => {
     expect(run.outputs["report-file"]).toBeTruthy();
   });
 
+  it("on SIGINT while the other Controllers go into maintenance mode: it is set off again before the step exits, nothing else changed", async () => {
+    // Maintenance-mode changes take 1.5 s, so the cancellation finds them under way. The fake's
+    // clock can be moved on afterwards, so that every change it took has taken effect.
+    let skew = 0;
+    const f = await start({}, { changeMs: 1500, now: () => Date.now() + skew });
+    const run = await runAction(inputs(f), {
+      signal: { name: "SIGINT", when: (out) => out.includes("Putting the other Controllers into maintenance mode") },
+    });
+    expect(run.code).toBe(1);
+    // Within GitHub's 7.5 s between SIGINT and SIGTERM.
+    expect(run.exitAfterSignalMs).toBeLessThan(7_000);
+    expect(f.events.filter((e) => e.type === "complete")).toEqual([]);
+    skew = 60_000;
+    expect(CONTROLLERS.filter((c) => f.appliance(c).maintenance)).toEqual([]);
+    expect(run.stdout).toMatch(/maintenance mode set off again on ctrl-2, ctrl-3/);
+    expect(run.summary).not.toContain("Still in maintenance mode");
+  });
+
   it("an address that reaches another Controller stops before any change, and a re-run ends the same clean way", async () => {
     // ctrl-1 answers at 127.0.0.1 and its admin hostname is localhost; ctrl-2's admin hostname is 127.0.0.1, controller-url's host.
     const f = await start({ "ctrl-2": { adminHostname: "127.0.0.1" } }, { primaryHost: "localhost" });

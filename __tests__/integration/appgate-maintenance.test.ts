@@ -21,9 +21,11 @@ describe("maintenance mode after a stop", () => {
     const run = await runUpgrade(f);
     expect(completes(f)).toEqual([]);
     expect(inMaintenance(f)).toEqual([]);
-    expect(f.events.filter((e) => e.type === "maintenance-done").map((e) => `${e.appliance} ${e.detail}`)).toEqual(["ctrl-2 on", "ctrl-2 off"]);
+    // ctrl-2 went in and out; ctrl-3, whose refusal came after retries and looks, is set off to be sure.
+    expect(f.events.filter((e) => e.type === "maintenance-done" && e.appliance === "ctrl-2").map((e) => e.detail)).toEqual(["on", "off"]);
+    expect(f.events.filter((e) => e.type === "maintenance-done" && e.appliance === "ctrl-3").map((e) => e.detail)).not.toContain("on");
     expect(run.report.failure).toMatch(/ctrl-3: maintenance mode could not be turned on: .*HTTP 500/);
-    expect(run.report.failure).toMatch(/the primary Controller was not changed, so maintenance mode was turned off again on ctrl-2/);
+    expect(run.report.failure).toMatch(/the primary Controller was not changed, so maintenance mode was set off again on ctrl-2, ctrl-3 \(asked to turn it on by this run\)/);
     expect(run.summary).not.toContain("Still in maintenance mode");
   });
 
@@ -38,7 +40,7 @@ describe("maintenance mode after a stop", () => {
     expect(completes(f)).toEqual([]);
     expect(inMaintenance(f)).toEqual([]);
     expect(run.list("failed")).toEqual(["ctrl-1"]);
-    expect(run.report.failure).toMatch(/maintenance mode was turned off again on ctrl-2, ctrl-3/);
+    expect(run.report.failure).toMatch(/maintenance mode was set off again on ctrl-2, ctrl-3/);
   });
 
   it("with the primary upgraded by an earlier run (two versions running), a stop leaves the other Controllers in maintenance mode", async () => {
@@ -46,8 +48,24 @@ describe("maintenance mode after a stop", () => {
     const run = await runUpgrade(f);
     expect(completes(f)).toEqual([]);
     expect(inMaintenance(f)).toEqual(["ctrl-2"]);
-    expect(run.report.failure).not.toMatch(/turned off again/);
+    expect(run.report.failure).not.toMatch(/set off again/);
     expect(run.summary).toContain("Still in maintenance mode");
+  });
+
+  it("cancelled while the other Controllers go into maintenance mode: it is turned off again, with a client the cancellation left alone", async () => {
+    const controller = new AbortController();
+    // The workflow is cancelled the moment ctrl-2 has taken the request (its answer never arrives).
+    const afterMaintenance = (name: string, enabled: boolean): void => {
+      if (name === "ctrl-2" && enabled) controller.abort();
+    };
+    const f = await start({}, { hooks: { afterMaintenance } });
+    const run = await runUpgrade(f, { controller });
+    expect(completes(f)).toEqual([]);
+    expect(inMaintenance(f)).toEqual([]);
+    expect(f.events.filter((e) => e.type === "maintenance" && e.detail === "off").map((e) => e.appliance).sort()).toEqual(["ctrl-2", "ctrl-3"]);
+    expect(run.report.failure).toMatch(/Cancelled/);
+    expect(run.summary).not.toContain("Still in maintenance mode");
+    expect(run.logger.lines.join("\n")).toMatch(/Cancelled before the primary Controller was changed: maintenance mode set off again on ctrl-2, ctrl-3/);
   });
 
   it("the primary's install fails after its complete was accepted: the other Controllers stay in maintenance mode, and the summary says so", async () => {
@@ -56,7 +74,7 @@ describe("maintenance mode after a stop", () => {
     expect(completes(f)).toEqual(["ctrl-1"]);
     expect(inMaintenance(f)).toEqual(["ctrl-2", "ctrl-3"]);
     expect(run.list("failed")).toEqual(["ctrl-1"]);
-    expect(run.report.failure).not.toMatch(/turned off again/);
+    expect(run.report.failure).not.toMatch(/set off again/);
     expect(run.summary).toContain("Still in maintenance mode");
   });
 });

@@ -3,7 +3,12 @@ import { AppgateClient } from "../appgate/api/client.ts";
 import type { AppgateConnection } from "../config/appgate.ts";
 import type { OperationContext } from "./context.ts";
 
-export function controllerClient(config: AppgateConnection, ctx: OperationContext): AppgateClient {
+export function controllerClient(
+  config: AppgateConnection,
+  ctx: Pick<OperationContext, "http" | "logger" | "signal" | "mask">,
+  knownApiVersion?: number,
+): AppgateClient {
+  const apiVersion = config.apiVersion ?? knownApiVersion;
   return new AppgateClient({
     http: ctx.http,
     baseUrl: config.apiBaseUrl,
@@ -11,7 +16,7 @@ export function controllerClient(config: AppgateConnection, ctx: OperationContex
     logger: ctx.logger,
     signal: ctx.signal,
     onToken: (token) => ctx.mask(token),
-    ...(config.apiVersion !== undefined ? { apiVersion: config.apiVersion } : {}),
+    ...(apiVersion !== undefined ? { apiVersion } : {}),
   });
 }
 

@@ -15,7 +15,7 @@ import { type ApplianceRecord, namesWith } from "../appgate/run/records.ts";
 import { writeTextFile } from "../report/report-file.ts";
 import type { RunReport } from "../report/run-report.ts";
 import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type RunSummary } from "../appgate/report.ts";
-import { runPlan } from "../appgate/run/runner.ts";
+import { type RunDeps, runPlan } from "../appgate/run/runner.ts";
 import { appgateVerdict } from "../appgate/verdict.ts";
 import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/run/timings.ts";
 import { backupPrimary, type BackupResult } from "../appgate/run/backup.ts";
@@ -92,7 +92,17 @@ export async function completeApplianceUpgrade(
       report.setOutput("backup-file", backup.file);
     }
     const byId = new Map(records.map((r) => [r.id, r]));
-    const deps = { client, clock, signal, logger, timings, applianceTimeoutMs: config.applianceTimeoutMs, refreshVersion: () => client.refreshVersion() };
+    const deps: RunDeps = {
+      client,
+      clock,
+      signal,
+      logger,
+      timings,
+      applianceTimeoutMs: config.applianceTimeoutMs,
+      refreshVersion: () => client.refreshVersion(),
+      // After a cancellation: a client of its own (signing in again, at the API version in use).
+      afterCancel: (work) => ctx.afterCancel((http, s) => work(controllerClient(config, { ...ctx, http, signal: s }, client.apiVersion), s)),
+    };
     const outcome = await runPlan(plan, byId, deps, () => publishOutputs(report, records));
     apiVersion = client.apiVersion;
     inMaintenance = outcome.inMaintenance;

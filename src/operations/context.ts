@@ -17,7 +17,17 @@ export interface OperationContext {
   env: RunEnv;
   /** Hides a secret made at run time (a minted token) from every later log line. */
   mask(secret: string): void;
+  /**
+   * Work that must still reach a server once the run is cancelled (turning maintenance mode off
+   * again): it gets an HTTP client of its own, not aborted by the cancellation, and a signal that
+   * aborts after `CLEANUP_BUDGET_MS`. The step waits for it before exiting (RunContext.cleanups).
+   * Undefined when it failed or ran out of time.
+   */
+  afterCancel<T>(work: (http: HttpClient, signal: AbortSignal) => Promise<T>): Promise<T | undefined>;
 }
+
+/** How long cleanup after a cancellation may take: GitHub sends SIGTERM 7.5 s after SIGINT. */
+export const CLEANUP_BUDGET_MS = 5000;
 
 /** How the run's one HttpClient is set up (from the config in main.ts; tests and the bench pick their own). */
 export interface HttpSettings {
@@ -48,22 +58,45 @@ export interface RunContext {
   controller: AbortController;
   /** Closes the HTTP client: at once (aborting what is in flight) when the run was cancelled. */
   close(): Promise<void>;
+  /** Settles once the cleanups started by `afterCancel` have ended (each within its budget). */
+  cleanups(): Promise<void>;
 }
 
 /** The one place a run context is built: main.ts, the tests' helpers and the bench use it. */
 export function createRunContext(opts: RunContextOptions): RunContext {
   const controller = opts.controller ?? new AbortController();
   const settings = opts.http ?? {};
-  const http = new HttpClient({
-    clock: opts.clock,
-    logger: opts.logger,
-    signal: controller.signal,
-    policy: { ...defaultRetryPolicy, ...settings.policy },
-    ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
-    ...(settings.ca ? { ca: settings.ca } : {}),
-    ...(settings.proxy ? { proxy: settings.proxy } : {}),
-    ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
-  });
+  const client = (signal: AbortSignal, policy: Partial<RetryPolicy> = {}): HttpClient =>
+    new HttpClient({
+      clock: opts.clock,
+      logger: opts.logger,
+      signal,
+      policy: { ...defaultRetryPolicy, ...settings.policy, ...policy },
+      ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
+      ...(settings.ca ? { ca: settings.ca } : {}),
+      ...(settings.proxy ? { proxy: settings.proxy } : {}),
+      ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
+    });
+  const http = client(controller.signal);
+  const pending = new Set<Promise<unknown>>();
+  const afterCancel = <T>(work: (http: HttpClient, signal: AbortSignal) => Promise<T>): Promise<T | undefined> => {
+    const budget = new AbortController();
+    const timer = new AbortController();
+    opts.clock.sleep(CLEANUP_BUDGET_MS, timer.signal).then(
+      () => budget.abort(new Error(`cleanup after cancellation took more than ${CLEANUP_BUDGET_MS / 1000} s`)),
+      () => undefined,
+    );
+    const own = client(budget.signal, { maxAttempts: 2 });
+    const done = work(own, budget.signal)
+      .catch(() => undefined)
+      .finally(async () => {
+        timer.abort();
+        await own.destroy();
+      });
+    pending.add(done);
+    void done.finally(() => pending.delete(done));
+    return done;
+  };
   const ctx: OperationContext = {
     http,
     logger: opts.logger,
@@ -72,8 +105,16 @@ export function createRunContext(opts: RunContextOptions): RunContext {
     report: opts.report ?? new RunReport(),
     env: opts.env,
     mask: opts.mask,
+    afterCancel,
   };
-  return { ctx, controller, close: () => (controller.signal.aborted ? http.destroy() : http.close()) };
+  return {
+    ctx,
+    controller,
+    close: () => (controller.signal.aborted ? http.destroy() : http.close()),
+    cleanups: async () => {
+      await Promise.allSettled([...pending]);
+    },
+  };
 }
 
 /** The HTTP settings a config asks for: attempts, request timeout, extra CA. */

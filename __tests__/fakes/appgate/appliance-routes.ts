@@ -53,6 +53,7 @@ export const applianceRoutes: Route[] = [
         s.leavingBusy = true;
       }
     });
+    st.o.hooks?.afterMaintenance?.(s.spec.name, enabled, st.api);
     reply(ex, st.peer, 202, { id }, "appliance/json");
   }),
 

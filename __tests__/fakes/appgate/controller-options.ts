@@ -58,6 +58,8 @@ export interface FakeControllerOptions {
     afterComplete?: (name: string, fake: FakeController) => void;
     /** After an upgrade status was read (before the answer is sent). */
     afterStatusRead?: (name: string, status: string, fake: FakeController) => void;
+    /** After a maintenance-mode request was taken (before the answer is sent). */
+    afterMaintenance?: (name: string, enabled: boolean, fake: FakeController) => void;
   };
 }
 

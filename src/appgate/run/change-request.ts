@@ -108,11 +108,8 @@ export function requestUpgradeChange(d: OpsDeps, t: Target, req: UpgradeChange):
   });
 }
 
-/**
- * Turns a Controller's maintenance mode on or off and waits for the change; settled on the status
- * list. `onAccepted`: the Controller took the request (the change may still fail or time out).
- */
-export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean, onAccepted?: () => void): Promise<void> {
+/** Turns a Controller's maintenance mode on or off and waits for the change; settled on the status list. */
+export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean): Promise<void> {
   const mode = `maintenance mode ${enabled ? "on" : "off"}`;
   const what = `turning ${mode} for ${t.name}`;
   const { changeId } = await sendChange(d, t, {
@@ -125,6 +122,5 @@ export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean, on
       return { happened: on === enabled, mayRetry: true, seen: `maintenance mode ${on === undefined ? "unknown" : on ? "on" : "off"}` };
     },
   });
-  onAccepted?.();
   if (changeId !== undefined) await waitChange(d, t, changeId, mode);
 }

@@ -18,9 +18,10 @@
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
-import { MisroutedError, messageOf } from "../api/errors.ts";
+import { AppgateApiError, MisroutedError, messageOf } from "../api/errors.ts";
 import type { PlannedAppliance, UpgradePlan } from "../plan/model.ts";
 import type { ApplianceRecord } from "./records.ts";
+import type { OpsDeps } from "./waits.ts";
 import { upgradeAppliance, type UpgradeOneDeps } from "./upgrade-one.ts";
 
 export interface RunOutcome {
@@ -34,6 +35,11 @@ export interface RunOutcome {
 export interface RunDeps extends UpgradeOneDeps {
   /** Reads the API version again once the primary Controller is upgraded (it may have changed). */
   refreshVersion?: () => Promise<number>;
+  /**
+   * Runs work after a cancellation with a client of its own (the run's is aborted), within a
+   * bound; undefined when it failed or ran out of time.
+   */
+  afterCancel?: <T>(work: (client: OpsDeps["client"], signal: AbortSignal) => Promise<T>) => Promise<T | undefined>;
 }
 
 export async function runPlan(
@@ -62,15 +68,18 @@ export async function runPlan(
     d.logger.info(`Putting the other Controllers into maintenance mode: ${plan.maintenance.map((c) => c.name).join(", ")}`);
     const results = await Promise.all(
       plan.maintenance.map(async (c) => {
-        // From the moment the Controller took the request, it may be in maintenance mode.
-        const taken = (): void => {
-          maintained.add(c.name);
-          putIn.set(c.id, c);
-        };
+        // From the moment the request is sent, the Controller may be in maintenance mode (an
+        // answer lost, a cancellation): only a refusal it answered says it is not.
+        maintained.add(c.name);
+        putIn.set(c.id, c);
         try {
-          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true, taken);
+          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true);
           return undefined;
         } catch (err) {
+          if (err instanceof AppgateApiError) {
+            maintained.delete(c.name);
+            putIn.delete(c.id);
+          }
           if (isCancelled(err, d.signal)) return "cancelled";
           if (err instanceof MisroutedError) misrouted ??= err;
           const r = rec(c.id);
@@ -133,13 +142,22 @@ export async function runPlan(
     for (const name of back.restored) maintained.delete(name);
     out.stoppedBy = misroutedMessage(misrouted, [...putIn.values()].map((c) => c.name).sort(), back);
     onChange();
+  } else if ((out.cancelled || d.signal.aborted) && primaryPlanned && !primaryAsked && d.afterCancel) {
+    // Cancelled before the primary changed: the same undoing, with a client the cancellation left alone.
+    const untouched = [...putIn.values()].filter((c) => !asked.has(c.id));
+    if (untouched.length > 0) {
+      const back = await d.afterCancel((client, signal) => leaveMaintenanceAgain(untouched, { ...d, client, signal }));
+      for (const name of back?.restored ?? []) maintained.delete(name);
+      if (back?.restored.length) d.logger.info(`Cancelled before the primary Controller was changed: maintenance mode set off again on ${back.restored.join(", ")} (asked to turn it on by this run)`);
+      onChange();
+    }
   } else if (out.stoppedBy !== undefined && !out.cancelled && primaryPlanned && !primaryAsked && !d.signal.aborted) {
     const untouched = [...putIn.values()].filter((c) => !asked.has(c.id));
     if (untouched.length > 0) {
       const back = await leaveMaintenanceAgain(untouched, d);
       for (const name of back.restored) maintained.delete(name);
-      if (back.restored.length > 0) out.stoppedBy += `; the primary Controller was not changed, so maintenance mode was turned off again on ${back.restored.join(", ")}`;
-      if (back.unreached.length > 0) out.stoppedBy += `; maintenance mode could not be turned off again on ${back.unreached.join(", ")}: a re-run does, or turn it off by hand`;
+      if (back.restored.length > 0) out.stoppedBy += `; the primary Controller was not changed, so maintenance mode was set off again on ${back.restored.join(", ")} (asked to turn it on by this run)`;
+      if (back.unreached.length > 0) out.stoppedBy += `; maintenance mode could not be set off again on ${back.unreached.join(", ")}: a re-run does, or turn it off by hand`;
       onChange();
     }
   }
