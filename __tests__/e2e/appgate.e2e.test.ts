@@ -129,6 +129,8 @@ describe("dist/index.js: complete-appliance-upgrade", () => {
     skew = 60_000;
     expect(CONTROLLERS.filter((c) => f.appliance(c).maintenance)).toEqual([]);
     expect(run.stdout).toMatch(/maintenance mode set off again on ctrl-2, ctrl-3/);
+    // The operation's own summary was written (a row per appliance), and lists none left in maintenance mode.
+    expect(run.summary).toContain("ctrl-2");
     expect(run.summary).not.toContain("Still in maintenance mode");
   });
 

@@ -17,7 +17,7 @@ const completes = (f: FakeController): string[] => f.events.filter((e) => e.type
 
 describe("maintenance mode after a stop", () => {
   it("one Controller refuses maintenance mode: the primary is never asked, and the other Controller leaves maintenance mode again", async () => {
-    const f = await start({ "ctrl-3": { refuseMaintenanceOn: true } });
+    const f = await start({ "ctrl-3": { refuseMaintenanceOn: 500 } });
     const run = await runUpgrade(f);
     expect(completes(f)).toEqual([]);
     expect(inMaintenance(f)).toEqual([]);
@@ -26,6 +26,15 @@ describe("maintenance mode after a stop", () => {
     expect(f.events.filter((e) => e.type === "maintenance-done" && e.appliance === "ctrl-3").map((e) => e.detail)).not.toContain("on");
     expect(run.report.failure).toMatch(/ctrl-3: maintenance mode could not be turned on: .*HTTP 500/);
     expect(run.report.failure).toMatch(/the primary Controller was not changed, so maintenance mode was set off again on ctrl-2, ctrl-3 \(asked to turn it on by this run\)/);
+    expect(run.summary).not.toContain("Still in maintenance mode");
+  });
+
+  it("a Controller that refuses the request outright (HTTP 403) is known not to be in maintenance mode: not set off, not listed", async () => {
+    const f = await start({ "ctrl-3": { refuseMaintenanceOn: 403 } });
+    const run = await runUpgrade(f);
+    expect(inMaintenance(f)).toEqual([]);
+    expect(f.events.filter((e) => e.type === "maintenance" && e.appliance === "ctrl-3")).toEqual([]);
+    expect(run.report.failure).toMatch(/maintenance mode was set off again on ctrl-2 \(asked/);
     expect(run.summary).not.toContain("Still in maintenance mode");
   });
 
@@ -44,7 +53,7 @@ describe("maintenance mode after a stop", () => {
   });
 
   it("with the primary upgraded by an earlier run (two versions running), a stop leaves the other Controllers in maintenance mode", async () => {
-    const f = await start({ "ctrl-1": { upgrade: "upgraded" }, "ctrl-3": { refuseMaintenanceOn: true } });
+    const f = await start({ "ctrl-1": { upgrade: "upgraded" }, "ctrl-3": { refuseMaintenanceOn: 500 } });
     const run = await runUpgrade(f);
     expect(completes(f)).toEqual([]);
     expect(inMaintenance(f)).toEqual(["ctrl-2"]);
@@ -66,6 +75,18 @@ describe("maintenance mode after a stop", () => {
     expect(run.report.failure).toMatch(/Cancelled/);
     expect(run.summary).not.toContain("Still in maintenance mode");
     expect(run.logger.lines.join("\n")).toMatch(/Cancelled before the primary Controller was changed: maintenance mode set off again on ctrl-2, ctrl-3/);
+  });
+
+  it("cancelled while going into maintenance mode, with the primary installed by an earlier run (waiting to switch partition): left in maintenance mode", async () => {
+    const controller = new AbortController();
+    const afterMaintenance = (name: string, enabled: boolean): void => {
+      if (name === "ctrl-2" && enabled) controller.abort();
+    };
+    const f = await start({ "ctrl-1": { upgrade: "success" } }, { hooks: { afterMaintenance } });
+    const run = await runUpgrade(f, { controller });
+    expect(f.events.filter((e) => e.type === "maintenance" && e.detail === "off")).toEqual([]);
+    expect(run.logger.lines.join("\n")).not.toMatch(/set off again/);
+    expect(run.summary).toContain("Still in maintenance mode");
   });
 
   it("the primary's install fails after its complete was accepted: the other Controllers stay in maintenance mode, and the summary says so", async () => {

@@ -42,7 +42,8 @@ export const applianceRoutes: Route[] = [
     if (!s.spec.roles.includes("controller")) return void fail(ex, 412, "appliance_state_error", "maintenance mode is for Controllers");
     if (isDown(s)) return void fail(ex, 502, "bad_gateway", `${s.spec.name} does not answer`);
     const enabled = body.enabled;
-    if (enabled && s.spec.refuseMaintenanceOn) return void fail(ex, 500, "internal_error", "maintenance mode could not be changed");
+    const refusal = enabled ? s.spec.refuseMaintenanceOn : undefined;
+    if (refusal !== undefined) return void fail(ex, refusal, refusal >= 500 ? "internal_error" : "forbidden", "maintenance mode could not be changed");
     st.events.push({ at: t, type: "maintenance", appliance: s.spec.name, detail: enabled ? "on" : "off" });
     const id = st.newChange(s.id, t + st.changeMs, st.o.changeReads ?? 0, (at) => {
       s.maintenance = enabled;

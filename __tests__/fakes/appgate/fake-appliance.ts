@@ -46,8 +46,8 @@ export interface FakeApplianceSpec {
   maintenance?: boolean;
   /** The install ends with upgrade status `failed`. */
   failInstall?: boolean;
-  /** Turning its maintenance mode on is refused (HTTP 500), as a Controller in trouble may. */
-  refuseMaintenanceOn?: boolean;
+  /** Turning its maintenance mode on is refused with this status (500: a Controller in trouble; 422, 403: for good). */
+  refuseMaintenanceOn?: number;
   offline?: boolean;
   activated?: boolean;
   /** Disk use in percent in the status list (default 40). */

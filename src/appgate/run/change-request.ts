@@ -108,14 +108,22 @@ export function requestUpgradeChange(d: OpsDeps, t: Target, req: UpgradeChange):
   });
 }
 
-/** Turns a Controller's maintenance mode on or off and waits for the change; settled on the status list. */
-export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean): Promise<void> {
+/**
+ * Turns a Controller's maintenance mode on or off and waits for the change; settled on the status
+ * list. `onRefused`: the request itself was answered with a refusal that ends it (not a 412, which
+ * is settled by a look): the Controller did not take it.
+ */
+export async function setMaintenance(d: OpsDeps, t: Target, enabled: boolean, onRefused?: () => void): Promise<void> {
   const mode = `maintenance mode ${enabled ? "on" : "off"}`;
   const what = `turning ${mode} for ${t.name}`;
   const { changeId } = await sendChange(d, t, {
     what,
     lookingAt: "its maintenance mode",
-    send: () => d.client.setMaintenance(t, enabled, { timeoutMs: d.timings.requestTimeoutMs }),
+    send: () =>
+      d.client.setMaintenance(t, enabled, { timeoutMs: d.timings.requestTimeoutMs }).catch((err: unknown) => {
+        if (err instanceof AppgateApiError && err.status !== 412 && unreachableReason(err) === undefined) onRefused?.();
+        throw err;
+      }),
     look: async () => {
       const s = await readLive(d, t);
       const on = s?.maintenanceMode;

@@ -18,7 +18,7 @@
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
-import { AppgateApiError, MisroutedError, messageOf } from "../api/errors.ts";
+import { MisroutedError, messageOf } from "../api/errors.ts";
 import type { PlannedAppliance, UpgradePlan } from "../plan/model.ts";
 import type { ApplianceRecord } from "./records.ts";
 import type { OpsDeps } from "./waits.ts";
@@ -59,9 +59,11 @@ export async function runPlan(
   // Put into maintenance mode by this run and not upgraded (so not out of it) yet.
   const putIn = new Map<string, PlannedAppliance>();
   let misrouted: MisroutedError | undefined;
-  // Whether this run was to upgrade the primary Controller and asked it for a change, and of which appliances it asked one.
-  const primaryPlanned = plan.stages.some((s) => s.kind === "primary");
-  let primaryAsked = false;
+  // Whether this run was to upgrade the primary Controller and asked it for a change (an upgrade
+  // an earlier run started counts as asked), and of which appliances it asked one.
+  const primaryStage = plan.stages.find((s) => s.kind === "primary");
+  const primaryPlanned = primaryStage !== undefined;
+  let primaryAsked = primaryStage?.appliances.some((p) => p.action !== "complete") ?? false;
   const asked = new Set<string>();
 
   if (plan.maintenance.length > 0) {
@@ -69,17 +71,17 @@ export async function runPlan(
     const results = await Promise.all(
       plan.maintenance.map(async (c) => {
         // From the moment the request is sent, the Controller may be in maintenance mode (an
-        // answer lost, a cancellation): only a refusal it answered says it is not.
+        // answer lost, a cancellation): only a refusal of the request itself says it is not.
         maintained.add(c.name);
         putIn.set(c.id, c);
+        const refused = (): void => {
+          maintained.delete(c.name);
+          putIn.delete(c.id);
+        };
         try {
-          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true);
+          await setMaintenance(d, { id: c.id, name: c.name, deadline: d.clock.now() + d.applianceTimeoutMs }, true, refused);
           return undefined;
         } catch (err) {
-          if (err instanceof AppgateApiError) {
-            maintained.delete(c.name);
-            putIn.delete(c.id);
-          }
           if (isCancelled(err, d.signal)) return "cancelled";
           if (err instanceof MisroutedError) misrouted ??= err;
           const r = rec(c.id);
@@ -149,6 +151,8 @@ export async function runPlan(
       const back = await d.afterCancel((client, signal) => leaveMaintenanceAgain(untouched, { ...d, client, signal }));
       for (const name of back?.restored ?? []) maintained.delete(name);
       if (back?.restored.length) d.logger.info(`Cancelled before the primary Controller was changed: maintenance mode set off again on ${back.restored.join(", ")} (asked to turn it on by this run)`);
+      const left = untouched.map((c) => c.name).filter((n) => !back?.restored.includes(n));
+      if (left.length > 0) d.logger.warning(`Cancelled: maintenance mode could not be set off again on ${left.join(", ")} in time: a re-run does, or turn it off by hand`);
       onChange();
     }
   } else if (out.stoppedBy !== undefined && !out.cancelled && primaryPlanned && !primaryAsked && !d.signal.aborted) {
