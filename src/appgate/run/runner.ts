@@ -9,12 +9,13 @@
  * maintenance mode turned off again before the run stops, so a wrong address never leaves a
  * reachable Controller in maintenance mode.
  *
- * Any other stop (a failure, not a cancellation) before this run asked anything of the primary
- * Controller, which it was to upgrade, leaves the collective on one version, as the run found it
- * but for maintenance mode: the Controllers it put into maintenance mode and asked nothing else
- * of get it turned off again. Once the primary was asked to upgrade, or when it was upgraded
- * before this run (no primary stage), the others stay in maintenance mode (the collective may run
- * two versions; a Controller on the old one must not take writes), and a re-run finishes them.
+ * Any other stop (a failure, or a cancellation: then over a client of its own, `afterCancel`)
+ * before this run asked anything of the primary Controller, which it was to upgrade, leaves the
+ * collective on one version, as the run found it but for maintenance mode: the Controllers it
+ * asked to turn it on, and asked nothing else of, get it set off again. Once the primary was
+ * asked to upgrade (by this run or an earlier one), or when it was upgraded before this run (no
+ * primary stage), the others stay in maintenance mode (the collective may run two versions; a
+ * Controller on the old one must not take writes), and a re-run finishes them.
  */
 import { isCancelled } from "../../runtime/clock.ts";
 import { setMaintenance } from "./change-request.ts";
