@@ -7,7 +7,7 @@
 import { type Verdict, count } from "../report/verdict.ts";
 import { join } from "node:path";
 import type { AppgateClient } from "../appgate/api/client.ts";
-import { explain, messageOf } from "../appgate/api/errors.ts";
+import { explain } from "../appgate/api/errors.ts";
 import { lifecycleJson, lifecycleMarkdown, type LifecycleSummary } from "../appgate/lifecycle-report.ts";
 import type { FleetAppliance } from "../appgate/plan/fleet.ts";
 import type { LifecycleFacts } from "../appgate/plan/prepare-plan.ts";
@@ -15,7 +15,7 @@ import type { LifecycleOutcome, LifecycleRecord } from "../appgate/run/lifecycle
 import { readFleet } from "../appgate/run/preflight.ts";
 import { DEFAULT_TIMINGS, type UpgradeTimings } from "../appgate/run/timings.ts";
 import type { AppgateConnection } from "../config/appgate.ts";
-import { writeTextFile } from "../report/report-file.ts";
+import { writeReportFile } from "../report/report-file.ts";
 import { isCancelled } from "../runtime/clock.ts";
 import { controllerClient } from "./appgate-client.ts";
 import type { OperationContext } from "./context.ts";
@@ -31,13 +31,19 @@ export interface LifecyclePlan {
 export interface LifecycleSpec {
   operation: LifecycleSummary["operation"];
   title: string;
-  /** The outcome of an appliance done by this run ("prepared", "cancelled"). */
-  done: LifecycleOutcome;
+  /** The outcome of an appliance done by this run ("prepared", "cancelled"), also the name of the output listing them. */
+  done: "prepared" | "cancelled";
   plan(fleet: FleetAppliance[], client: AppgateClient): Promise<LifecyclePlan>;
   /** Acts on the planned records (not called on a dry run or with problems). */
   act(records: LifecycleRecord[], client: AppgateClient, timings: UpgradeTimings): Promise<void>;
-  /** Writes the operation's outputs (also early, then again at the end). */
-  outputs(records: readonly LifecycleRecord[], reportFile?: string): void;
+}
+
+/** The outputs (written early, then again at the end): the appliances done, skipped and failed, and the report file. */
+function writeOutputs(ctx: OperationContext, done: LifecycleSpec["done"], records: readonly LifecycleRecord[], reportFile?: string): void {
+  ctx.report.setOutput(done, outcomeNames(records, done));
+  ctx.report.setOutput("skipped", outcomeNames(records, "skipped", "not-started"));
+  ctx.report.setOutput("failed", outcomeNames(records, "failed"));
+  if (reportFile !== undefined) ctx.report.setOutput("report-file", reportFile);
 }
 
 export async function runLifecycle(config: AppgateConnection, ctx: OperationContext, spec: LifecycleSpec, timingsIn: Partial<UpgradeTimings> = {}): Promise<void> {
@@ -58,7 +64,7 @@ export async function runLifecycle(config: AppgateConnection, ctx: OperationCont
     for (const s of plan.skipped) logger.info(`Skipping ${s.name}: ${s.reason}`);
     for (const w of plan.warnings) logger.warning(w);
     for (const p of plan.problems) report.annotate({ level: "error", title: "Appgate pre-flight", message: p });
-    spec.outputs(records);
+    writeOutputs(ctx, spec.done, records);
     if (plan.problems.length > 0) {
       error = `Pre-flight found ${plan.problems.length} problem(s); nothing was changed: ${plan.problems.join("; ")}`;
       return;
@@ -103,14 +109,8 @@ export async function runLifecycle(config: AppgateConnection, ctx: OperationCont
       ...(error !== undefined ? { error } : {}),
     };
     const file = join(ctx.env.tempDir, `appgate-${spec.operation}-report.json`);
-    let written: string | undefined;
-    try {
-      await writeTextFile(file, lifecycleJson(summary) + "\n");
-      written = file;
-    } catch (err) {
-      logger.warning(`Could not write the report file ${file}: ${messageOf(err)}`);
-    }
-    spec.outputs(records, written);
+    const written = await writeReportFile(file, lifecycleJson(summary) + "\n", (m) => logger.warning(m));
+    writeOutputs(ctx, spec.done, records, written);
     report.setVerdict(lifecycleVerdict(spec.done, { cancelled, error, problems: plan?.problems.length ?? 0, dryRun: config.dryRun, failed: failed.map((r) => r.name), done: done.length, planned: plan?.todo.length ?? 0 }));
     report.addSummary(lifecycleMarkdown(summary));
     for (const r of failed) report.annotate({ level: "error", title: `Appliance ${r.name}`, message: r.reason ?? "failed" });
@@ -138,6 +138,6 @@ function lifecycleVerdict(
   return { level: "ok", sentence: `${appliances(r.done)} ${doneWord}` };
 }
 
-export function outcomeNames(records: readonly LifecycleRecord[], ...outcomes: LifecycleOutcome[]): string {
+function outcomeNames(records: readonly LifecycleRecord[], ...outcomes: LifecycleOutcome[]): string {
   return JSON.stringify(records.filter((r) => outcomes.includes(r.outcome)).map((r) => r.name));
 }

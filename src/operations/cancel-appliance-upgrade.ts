@@ -9,7 +9,7 @@ import { planCancel, cancelAll } from "../appgate/run/cancel.ts";
 import type { UpgradeTimings } from "../appgate/run/timings.ts";
 import type { CancelConfig } from "../config/appgate.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { outcomeNames, runLifecycle } from "./appgate-lifecycle.ts";
+import { runLifecycle } from "./appgate-lifecycle.ts";
 import type { OperationContext } from "./context.ts";
 
 export async function cancelApplianceUpgrade(config: CancelConfig, ctx: OperationContext, timings: Partial<UpgradeTimings> = {}): Promise<void> {
@@ -28,12 +28,6 @@ export async function cancelApplianceUpgrade(config: CancelConfig, ctx: Operatio
       async act(records, client, t) {
         await cancelAll(records, { client, clock: ctx.clock, signal: ctx.signal, logger: ctx.logger, timings: t });
         if (config.deleteUpgradeFiles && !ctx.signal.aborted) deleted.push(...(await deleteImages(client, ctx.logger)));
-      },
-      outputs(records, reportFile) {
-        ctx.report.setOutput("cancelled", outcomeNames(records, "cancelled"));
-        ctx.report.setOutput("skipped", outcomeNames(records, "skipped", "not-started"));
-        ctx.report.setOutput("failed", outcomeNames(records, "failed"));
-        if (reportFile !== undefined) ctx.report.setOutput("report-file", reportFile);
       },
     },
     timings,

@@ -8,11 +8,11 @@ import type { AppgateConfig } from "../config/appgate.ts";
 import { isLoopbackHost } from "../config/inputs.ts";
 import type { AppgateClient } from "../appgate/api/client.ts";
 import { isCancelled } from "../runtime/clock.ts";
-import { explain, messageOf } from "../appgate/api/errors.ts";
+import { explain } from "../appgate/api/errors.ts";
 import { preflight, type ResolveHost, resolveWithDns } from "../appgate/run/preflight.ts";
 import type { UpgradePlan } from "../appgate/plan/model.ts";
 import { type ApplianceRecord, namesWith } from "../appgate/run/records.ts";
-import { writeTextFile } from "../report/report-file.ts";
+import { writeReportFile } from "../report/report-file.ts";
 import type { RunReport } from "../report/run-report.ts";
 import { REPORT_FILE_NAME, reportJson, type RunResult, summaryMarkdown, type RunSummary } from "../appgate/report.ts";
 import { type RunDeps, runPlan } from "../appgate/run/runner.ts";
@@ -138,13 +138,7 @@ export async function completeApplianceUpgrade(
       ...(error !== undefined ? { error } : {}),
       ...(backup !== undefined ? { backup } : {}),
     };
-    let written: string | undefined;
-    try {
-      await writeTextFile(reportFile, reportJson(summary) + "\n");
-      written = reportFile;
-    } catch (err) {
-      logger.warning(`Could not write the report file ${reportFile}: ${messageOf(err)}`);
-    }
+    const written = await writeReportFile(reportFile, reportJson(summary) + "\n", (m) => logger.warning(m));
     publishOutputs(report, records, written);
     report.setVerdict(appgateVerdict(summary));
     report.addSummary(summaryMarkdown(summary));

@@ -17,7 +17,7 @@ import type { PrepareConfig } from "../config/appgate.ts";
 import { InputError } from "../config/inputs.ts";
 import { fileProblem } from "../runtime/file-problem.ts";
 import { readWorkspaceFile } from "../runtime/workspace-file.ts";
-import { outcomeNames, runLifecycle } from "./appgate-lifecycle.ts";
+import { runLifecycle } from "./appgate-lifecycle.ts";
 import type { OperationContext } from "./context.ts";
 
 /** A local image larger than this is refused (it is read whole before the upload). */
@@ -56,12 +56,6 @@ export async function prepareApplianceUpgrade(config: PrepareConfig, ctx: Operat
           applianceTimeoutMs: config.applianceTimeoutMs,
           concurrency: config.prepareConcurrency,
         });
-      },
-      outputs(records, reportFile) {
-        ctx.report.setOutput("prepared", outcomeNames(records, "prepared"));
-        ctx.report.setOutput("skipped", outcomeNames(records, "skipped", "not-started"));
-        ctx.report.setOutput("failed", outcomeNames(records, "failed"));
-        if (reportFile !== undefined) ctx.report.setOutput("report-file", reportFile);
       },
     },
     timings,

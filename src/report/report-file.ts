@@ -52,3 +52,14 @@ export class JsonLinesFile {
 export async function writeTextFile(path: string, text: string): Promise<void> {
   await writeFile(path, redact(text));
 }
+
+/** Writes a report file as writeTextFile does; a failure is a warning, not the step's end. The path, or undefined when it failed. */
+export async function writeReportFile(path: string, text: string, warn: (message: string) => void): Promise<string | undefined> {
+  try {
+    await writeTextFile(path, text);
+    return path;
+  } catch (err) {
+    warn(`Could not write the report file ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
